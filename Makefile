@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine with python3 >= 3.11 and PyPI:
+#   make demo   set up, start serve-local, generate a week of traffic, run the pipeline, print spend
+#   make test   set up, lint, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+export UV_LINK_MODE ?= copy
+DEV_PORT ?= 3000
+
+.PHONY: setup demo test lint fmt dev bench bench-smoke clean
+
+# uv is bootstrapped with pip when missing; the lock file pins every version.
+setup:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+demo: setup
+	$(UV) run cost-pipeline demo
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+test: lint
+	$(UV) run pytest -n 2 --dist loadgroup
+
+fmt: setup
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+# Dagster UI on http://127.0.0.1:3001 with serve-local running in the background on DEV_PORT.
+dev: setup
+	$(UV) run cost-pipeline dev --port $(DEV_PORT)
+
+bench: setup
+	$(UV) run python -m bench.run_all
+
+clean:
+	rm -rf .cost_pipeline .pytest_cache .ruff_cache

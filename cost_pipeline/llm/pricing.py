@@ -1,0 +1,154 @@
+"""Model prices from the genai-prices library, applied per token class.
+
+genai-prices' ``calc_price`` resolves the model on every call (~250 us), too slow for pricing
+every span of a busy day. For models with flat prices cost is linear in each token class, so we
+ask genai-prices once per model for the price of a million tokens of each class and multiply.
+Models with tiered prices (e.g. long-context tiers) are priced call by call through the library.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from genai_prices import Usage, calc_price
+from genai_prices.types import ModelPrice, TieredPrices
+
+_MILLION = 1_000_000
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Token classes as Langfuse's canonical usage keys count them (no class overlaps another)."""
+
+    input: int = 0  # uncached prompt tokens
+    cache_read: int = 0
+    cache_write: int = 0  # 5-minute (or unspecified) cache writes
+    cache_write_1h: int = 0
+    output: int = 0  # completion tokens excluding reasoning
+    reasoning: int = 0
+
+    def as_genai_usage(self) -> Usage:
+        # genai-prices counts cache tokens inside input_tokens and reasoning inside output_tokens.
+        return Usage(
+            input_tokens=self.input + self.cache_read + self.cache_write + self.cache_write_1h,
+            cache_read_tokens=self.cache_read,
+            cache_write_tokens=self.cache_write + self.cache_write_1h,
+            cache_write_1h_tokens=self.cache_write_1h,
+            output_tokens=self.output + self.reasoning,
+            output_reasoning_tokens=self.reasoning,
+        )
+
+
+@dataclass(frozen=True)
+class UsageCost:
+    """USD cost per class, keyed like Langfuse's ``costDetails``."""
+
+    input: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+    output: Decimal
+    reasoning: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.input + self.cache_read + self.cache_write + self.output + self.reasoning
+
+    def as_cost_details(self) -> dict[str, float]:
+        details = {
+            "input": self.input,
+            "input_cached_tokens": self.cache_read,
+            "input_cache_creation": self.cache_write,
+            "output": self.output,
+            "output_reasoning_tokens": self.reasoning,
+        }
+        priced = {key: float(value) for key, value in details.items() if value}
+        priced["total"] = float(self.total)
+        return priced
+
+
+@dataclass(frozen=True)
+class ModelRates:
+    """USD per token for each class, as genai-prices prices that class for this model."""
+
+    model_id: str
+    provider_id: str
+    input: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+    cache_write_1h: Decimal
+    output: Decimal
+    reasoning: Decimal
+    tiered: bool
+
+    def cost(self, usage: TokenUsage) -> UsageCost:
+        return UsageCost(
+            input=self.input * usage.input,
+            cache_read=self.cache_read * usage.cache_read,
+            cache_write=self.cache_write * usage.cache_write
+            + self.cache_write_1h * usage.cache_write_1h,
+            output=self.output * usage.output,
+            reasoning=self.reasoning * usage.reasoning,
+        )
+
+
+def _million_token_price(model: str, **usage: int) -> Decimal:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return calc_price(Usage(**usage), model_ref=model).total_price / _MILLION
+
+
+@lru_cache(maxsize=4096)
+def model_rates(model: str | None) -> ModelRates | None:
+    """Per-token rates for ``model``, or None when genai-prices does not know it."""
+    if not model:
+        return None
+    try:
+        probe = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
+    except LookupError:
+        return None
+    m = _MILLION
+    uncached = _million_token_price(model, input_tokens=m)
+    output = _million_token_price(model, output_tokens=m)
+    return ModelRates(
+        model_id=probe.model.id,
+        provider_id=probe.provider.id,
+        input=uncached,
+        cache_read=_million_token_price(model, input_tokens=m, cache_read_tokens=m),
+        cache_write=_million_token_price(model, input_tokens=m, cache_write_tokens=m),
+        cache_write_1h=_million_token_price(
+            model, input_tokens=m, cache_write_tokens=m, cache_write_1h_tokens=m
+        ),
+        output=output,
+        reasoning=_million_token_price(model, output_tokens=m, output_reasoning_tokens=m),
+        tiered=_has_tiers(probe.model_price),
+    )
+
+
+def _has_tiers(price: ModelPrice) -> bool:
+    return any(isinstance(value, TieredPrices) for value in vars(price).values())
+
+
+def price_usage(model: str | None, usage: TokenUsage) -> UsageCost | None:
+    """Cost of ``usage`` on ``model``; None when the model has no known price."""
+    rates = model_rates(model)
+    if rates is None:
+        return None
+    if not rates.tiered:
+        return rates.cost(usage)
+    # A tier depends on the whole request's size, so the split per class is approximate;
+    # the total is genai-prices' own.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exact = calc_price(usage.as_genai_usage(), model_ref=model or "")
+    linear = rates.cost(usage)
+    scale = exact.total_price / linear.total if linear.total else Decimal(0)
+    return UsageCost(
+        input=linear.input * scale,
+        cache_read=linear.cache_read * scale,
+        cache_write=linear.cache_write * scale,
+        output=linear.output * scale,
+        reasoning=linear.reasoning * scale,
+    )

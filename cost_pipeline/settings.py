@@ -1,0 +1,65 @@
+"""Where local state lives and how we reach Langfuse, resolved from the environment.
+
+Everything user-facing is an environment variable from the contract in README.md; this module is
+the one place that reads them so that defaults stay consistent between the CLI, Dagster and tests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+LOCAL_PUBLIC_KEY = "pk-lf-local"
+LOCAL_SECRET_KEY = "sk-lf-local"  # noqa: S105 - the documented key of the offline server
+LOCAL_BASE_URL = "http://127.0.0.1:3000"
+
+
+def home_dir() -> Path:
+    """Root of local state: warehouse, exports and serve-local's data."""
+    return Path(os.environ.get("COST_PIPELINE_HOME", ".cost_pipeline")).expanduser()
+
+
+def warehouse_target() -> str:
+    """DuckDB path or connection string (e.g. MotherDuck's ``md:``) for the warehouse."""
+    override = os.environ.get("COST_PIPELINE_WAREHOUSE")
+    if override:
+        return override
+    return str(home_dir() / "warehouse.duckdb")
+
+
+def export_root() -> str:
+    """Directory or object-store prefix (``s3://bucket/prefix``) that exports are written under."""
+    override = os.environ.get("COST_PIPELINE_EXPORT_DIR")
+    if override:
+        return override
+    return str(home_dir() / "exports")
+
+
+def local_data_dir() -> Path:
+    return home_dir() / "langfuse-local"
+
+
+@dataclass(frozen=True)
+class LangfuseConnection:
+    base_url: str
+    public_key: str
+    secret_key: str
+
+    def __repr__(self) -> str:
+        # Never let the secret reach a log line or an exception message.
+        return f"LangfuseConnection(base_url={self.base_url!r}, public_key={self.public_key!r})"
+
+    __str__ = __repr__
+
+
+def langfuse_connection() -> LangfuseConnection:
+    """Langfuse endpoint and keys; ``LANGFUSE_HOST`` is accepted as an alias of the base URL."""
+    base_url = (
+        os.environ.get("LANGFUSE_BASE_URL") or os.environ.get("LANGFUSE_HOST") or LOCAL_BASE_URL
+    )
+    return LangfuseConnection(
+        base_url=base_url.rstrip("/"),
+        public_key=os.environ.get("LANGFUSE_PUBLIC_KEY", LOCAL_PUBLIC_KEY),
+        secret_key=os.environ.get("LANGFUSE_SECRET_KEY", LOCAL_SECRET_KEY),
+    )

@@ -63,3 +63,18 @@ def langfuse_connection() -> LangfuseConnection:
         public_key=os.environ.get("LANGFUSE_PUBLIC_KEY", LOCAL_PUBLIC_KEY),
         secret_key=os.environ.get("LANGFUSE_SECRET_KEY", LOCAL_SECRET_KEY),
     )
+
+
+@dataclass(frozen=True)
+class AttributionKeys:
+    """Metadata keys that carry the business context a generation is attributed to."""
+
+    feature: str = "feature"
+    team: str = "team"
+
+
+def attribution_keys() -> AttributionKeys:
+    return AttributionKeys(
+        feature=os.environ.get("COST_PIPELINE_FEATURE_KEY", "feature"),
+        team=os.environ.get("COST_PIPELINE_TEAM_KEY", "team"),
+    )

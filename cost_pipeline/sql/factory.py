@@ -1,0 +1,110 @@
+"""One Dagster asset per model file; dependencies come from the file's ref() / source() calls.
+
+Dropping a new ``.sql`` file into ``dbt_style_sql/marts/`` therefore adds an asset (named after
+the file) with its lineage, with no Python change.
+"""
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from cost_pipeline import settings
+from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
+from cost_pipeline.sql.render import RenderedModel, render_model
+from cost_pipeline.sql.replace import replace_partition
+from cost_pipeline.sql.summary import summarize_stage
+from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+
+# Any window works for reading dependencies: rendering does not touch the database.
+_PROBE_WINDOW = (date(2000, 1, 1), date(2000, 1, 2))
+
+
+def model_variables() -> dict[str, Any]:
+    """Values of ``var()``; read at run time so an env change needs no code reload."""
+    keys = settings.attribution_keys()
+    return {"feature_key": keys.feature, "team_key": keys.team}
+
+
+def build_sql_assets(root: Path | None = None) -> list[dg.AssetsDefinition]:
+    project = load_project(root)
+    return [_model_asset(project, model) for model in project.models]
+
+
+def model_dependencies(project: SqlProject, rendered: RenderedModel) -> list[dg.AssetKey]:
+    keys = [dg.AssetKey(project.sources[source].asset_key) for source in rendered.sources]
+    keys += [dg.AssetKey(name) for name in rendered.refs]
+    return list(dict.fromkeys(keys))
+
+
+def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
+    probe = render_model(
+        project,
+        model,
+        partition_start=_PROBE_WINDOW[0],
+        partition_end=_PROBE_WINDOW[1],
+        variables=model_variables(),
+    )
+
+    @dg.asset(
+        name=model.name,
+        deps=model_dependencies(project, probe),
+        partitions_def=daily_partitions,
+        pool=WRITER_POOL,
+        kinds={"duckdb", "sql"},
+        description=model.description or f"SQL model {model.layer}/{model.path.name}",
+        code_version=hashlib.sha256(model.path.read_bytes()).hexdigest()[:16],
+        metadata=_static_metadata(project, model),
+    )
+    def _sql_model(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        start, end = window.start.date(), window.end.date()
+        rendered = render_model(
+            project, model, partition_start=start, partition_end=end, variables=model_variables()
+        )
+        with warehouse.get_connection() as con:
+            result, summary = replace_partition(
+                con,
+                rendered,
+                partition_start=start,
+                partition_end=end,
+                summarize=lambda con, stage: summarize_stage(
+                    con, stage, with_preview=model.layer == "marts"
+                ),
+            )
+        context.log.info(
+            f"{model.name} [{start}, {end}): {result.rows_written} rows written, "
+            f"{result.rows_replaced} replaced in {result.duration_s}s"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows_written,
+                "rows_written": result.rows_written,
+                "rows_replaced": result.rows_replaced,
+                "duration_s": result.duration_s,
+                "window": f"[{start}, {end})",
+                **(summary or {}),
+            }
+        )
+
+    return _sql_model
+
+
+def _static_metadata(project: SqlProject, model: SqlModel) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "sql_file": dg.MetadataValue.path(str(model.path.relative_to(project.root.parent))),
+        "dagster/table_name": model.name,
+    }
+    if model.columns:
+        metadata["dagster/column_schema"] = dg.TableSchema(
+            columns=[
+                dg.TableColumn(name=c.name, type=c.data_type, description=c.description or None)
+                for c in model.columns
+            ]
+        )
+    return metadata

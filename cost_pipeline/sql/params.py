@@ -1,0 +1,72 @@
+"""Bound SQL parameters for rendered models.
+
+Anything that is data (the partition window, user-configured metadata key names) reaches DuckDB as
+a named parameter, never as text spliced into the statement: a key name like ``a'); drop table x``
+is then just an odd key. A parameter is registered only when the template actually prints it,
+because DuckDB rejects parameters a statement does not use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass
+class ParamRegistry:
+    """Collects the values of the placeholders a render printed, keyed by placeholder name."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    _counter: int = 0
+
+    def param(self, name: str, value: Any) -> Param:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"invalid SQL parameter name {name!r}: use [a-z_][a-z0-9_]*")
+        return Param(name=name, value=value, registry=self)
+
+    def derived(self, prefix: str, value: Any) -> Param:
+        """A parameter computed from another value; numbered so two derivations never clash."""
+        self._counter += 1
+        return self.param(f"{prefix}_{self._counter}", value)
+
+    def _register(self, param: Param) -> None:
+        known = self.values.get(param.name, param.value)
+        if known != param.value:
+            raise ValueError(f"SQL parameter ${param.name} bound to two different values")
+        self.values[param.name] = param.value
+
+
+@dataclass(frozen=True, eq=False)
+class Param:
+    """A value that renders as a ``$name`` placeholder and is bound when the statement runs."""
+
+    name: str
+    value: Any
+    registry: ParamRegistry
+
+    def __str__(self) -> str:
+        self.registry._register(self)
+        return f"${self.name}"
+
+    # Jinja prints through __html__ when present; keep one code path.
+    __html__ = __str__
+
+
+def plain_value(value: Any) -> Any:
+    """The Python value behind a template argument (a ``var()`` result or a literal)."""
+    return value.value if isinstance(value, Param) else value
+
+
+def json_pointer(key: str) -> str:
+    """RFC 6901 pointer to a top-level key: ``~`` and ``/`` are the only characters to escape."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier that means exactly ``name``, whatever characters it holds."""
+    if not name or "\x00" in name:
+        raise ValueError(f"invalid SQL identifier {name!r}")
+    return '"' + name.replace('"', '""') + '"'

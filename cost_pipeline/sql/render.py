@@ -1,0 +1,132 @@
+"""Render one model file with Jinja2: ``ref()``, ``source()``, ``var()``, ``config()``.
+
+Rendering is pure (no database), so the asset factory renders each file once at load time to learn
+its dependencies, and the asset renders it again at run time with the real partition window.
+Relations are printed as quoted identifiers; every value is a bound parameter (see params.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from cost_pipeline.sql.params import (
+    Param,
+    ParamRegistry,
+    json_pointer,
+    plain_value,
+    quote_identifier,
+)
+from cost_pipeline.sql.project import SqlModel, SqlProject, SqlProjectError
+
+_ENVIRONMENT = SandboxedEnvironment(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What ``{{ config(...) }}`` may set. The partition column is what a re-run replaces."""
+
+    partition_by: str = "date"
+
+
+@dataclass(frozen=True)
+class RenderedModel:
+    model: SqlModel
+    sql: str
+    params: dict[str, Any]
+    refs: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    config: ModelConfig
+
+
+@dataclass
+class _RenderState:
+    project: SqlProject
+    model: SqlModel
+    variables: Mapping[str, Any]
+    registry: ParamRegistry = field(default_factory=ParamRegistry)
+    refs: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def ref(self, name: str) -> str:
+        if name == self.model.name:
+            raise SqlProjectError(f"{self.model.path.name}: a model cannot ref() itself")
+        if name not in self.project.model_names:
+            known = ", ".join(sorted(self.project.model_names))
+            raise SqlProjectError(f"{self.model.path.name}: ref({name!r}) is not a model ({known})")
+        if name not in self.refs:
+            self.refs.append(name)
+        return quote_identifier(name)
+
+    def source(self, source_name: str, table_name: str) -> str:
+        key = (source_name, table_name)
+        table = self.project.sources.get(key)
+        if table is None:
+            raise SqlProjectError(
+                f"{self.model.path.name}: source({source_name!r}, {table_name!r}) "
+                "is not declared in sources.yml"
+            )
+        if key not in self.sources:
+            self.sources.append(key)
+        return table.relation
+
+    def var(self, name: str, default: Any = None) -> Param:
+        if name not in self.variables and default is None:
+            raise SqlProjectError(f"{self.model.path.name}: var({name!r}) has no value")
+        return self.registry.param(name, self.variables.get(name, default))
+
+    def json_pointer(self, key: Any) -> Param:
+        return self.registry.derived("json_pointer", json_pointer(str(plain_value(key))))
+
+    def tag_prefix(self, key: Any) -> Param:
+        # Tags carry context as "<key>:<value>" (e.g. feature:search).
+        return self.registry.derived("tag_prefix", f"{plain_value(key)}:")
+
+    def set_config(self, **options: Any) -> str:
+        unknown = set(options) - set(ModelConfig.__dataclass_fields__)
+        if unknown:
+            raise SqlProjectError(f"{self.model.path.name}: unknown config {sorted(unknown)}")
+        self.config.update(options)
+        return ""
+
+
+def render_model(
+    project: SqlProject,
+    model: SqlModel,
+    *,
+    partition_start: date,
+    partition_end: date,
+    variables: Mapping[str, Any] | None = None,
+) -> RenderedModel:
+    """SQL text plus the parameters it binds, for the window [partition_start, partition_end)."""
+    state = _RenderState(project=project, model=model, variables=dict(variables or {}))
+    context = {
+        "ref": state.ref,
+        "source": state.source,
+        "var": state.var,
+        "json_pointer": state.json_pointer,
+        "tag_prefix": state.tag_prefix,
+        "config": state.set_config,
+        "partition_start": state.registry.param("partition_start", partition_start),
+        "partition_end": state.registry.param("partition_end", partition_end),
+    }
+    try:
+        sql = _ENVIRONMENT.from_string(model.path.read_text()).render(**context)
+    except jinja2.TemplateError as error:
+        raise SqlProjectError(f"{model.path}: {error}") from error
+    return RenderedModel(
+        model=model,
+        sql=sql.strip().rstrip(";"),
+        params=dict(state.registry.values),
+        refs=tuple(state.refs),
+        sources=tuple(state.sources),
+        config=ModelConfig(**state.config),
+    )

@@ -1,0 +1,192 @@
+{{ config(partition_by='partition_date') }}
+
+-- One row per generation of the partition window, attributed to a feature and a team, and priced.
+-- No generation is ever dropped: missing context becomes 'unattributed', and a generation with
+-- neither a Langfuse cost nor a known price is 'unpriced' (cost_usd null) so that totals admit
+-- they are incomplete instead of hiding it.
+--
+-- Attribution key names are user settings (COST_PIPELINE_FEATURE_KEY / _TEAM_KEY); they reach
+-- DuckDB as bound parameters (a JSON pointer and a tag prefix), never as SQL text.
+
+{%- set feature_tag = tag_prefix(var('feature_key')) %}
+{%- set team_tag = tag_prefix(var('team_key')) %}
+
+with
+
+source as (
+
+    select * from {{ source('langfuse', 'raw_generations') }}
+    where
+        partition_date >= {{ partition_start }}
+        and partition_date < {{ partition_end }}
+
+),
+
+prices as (
+
+    select * from {{ source('langfuse', 'model_prices') }}
+
+),
+
+renamed as (
+
+    select
+
+        ---------- ids
+        id as generation_id,
+        trace_id,
+        nullif(session_id, '') as session_id,
+        nullif(user_id, '') as user_id,
+
+        ---------- context
+        environment,
+        name as generation_name,
+        trace_name,
+        model,
+        coalesce(level = 'ERROR', false) as is_error,
+
+        ---------- attribution candidates: metadata first, then "<key>:<value>" tags
+        nullif(trim(json_extract_string(metadata, {{ json_pointer(var('feature_key')) }})), '')
+            as metadata_feature,
+        nullif(trim(json_extract_string(metadata, {{ json_pointer(var('team_key')) }})), '')
+            as metadata_team,
+        list_transform(
+            list_filter(tags, tag -> starts_with(tag, {{ feature_tag }})),
+            tag -> trim(substr(tag, length({{ feature_tag }}) + 1))
+        ) as feature_tags,
+        list_transform(
+            list_filter(tags, tag -> starts_with(tag, {{ team_tag }})),
+            tag -> trim(substr(tag, length({{ team_tag }}) + 1))
+        ) as team_tags,
+
+        ---------- token classes (disjoint: no class includes another)
+        coalesce(uncached_input_tokens, 0) as uncached_input_tokens,
+        coalesce(cache_read_tokens, 0) as cache_read_tokens,
+        coalesce(cache_write_tokens, 0) as cache_write_tokens,
+        least(coalesce(cache_write_1h_tokens, 0), coalesce(cache_write_tokens, 0))
+            as cache_write_1h_tokens,
+        coalesce(visible_output_tokens, 0) as visible_output_tokens,
+        coalesce(reasoning_tokens, 0) as reasoning_tokens,
+        reported_total_tokens,
+        coalesce(
+            uncached_input_tokens, cache_read_tokens, cache_write_tokens,
+            visible_output_tokens, reasoning_tokens
+        ) is not null as has_usage,
+
+        ---------- cost as Langfuse reported it
+        langfuse_total_cost,
+        -- Langfuse reports totalCost 0 when it has no price; a cost counts only when it is
+        -- non-zero or costDetails carries an explicit total (a model priced at zero).
+        coalesce(
+            langfuse_total_cost <> 0 or json_exists(cost_details, '$.total'), false
+        ) as has_langfuse_cost,
+
+        ---------- timings
+        partition_date,
+        start_time,
+        latency_s,
+        time_to_first_token_s
+
+    from source
+
+),
+
+attributed as (
+
+    select
+        *,
+        list_sort(list_filter(feature_tags, value -> value <> ''))[1] as tag_feature,
+        list_sort(list_filter(team_tags, value -> value <> ''))[1] as tag_team
+    from renamed
+
+),
+
+priced as (
+
+    select
+        attributed.*,
+        prices.model is not null as has_price,
+        -- Linear in each class; tiered models are priced at their base tier here.
+        (
+            attributed.uncached_input_tokens * coalesce(prices.input_per_token, 0)
+            + attributed.cache_read_tokens * coalesce(prices.cache_read_per_token, 0)
+            + (attributed.cache_write_tokens - attributed.cache_write_1h_tokens)
+            * coalesce(prices.cache_write_per_token, 0)
+            + attributed.cache_write_1h_tokens * coalesce(prices.cache_write_1h_per_token, 0)
+            + attributed.visible_output_tokens * coalesce(prices.output_per_token, 0)
+            + attributed.reasoning_tokens * coalesce(prices.reasoning_per_token, 0)
+        )::decimal(38, 12) as recomputed_cost_usd
+    from attributed
+    left join prices on attributed.model = prices.model
+
+),
+
+final as (
+
+    select
+
+        ---------- ids
+        generation_id,
+        trace_id,
+        session_id,
+        user_id,
+
+        ---------- attribution
+        coalesce(metadata_feature, tag_feature, 'unattributed') as feature,
+        coalesce(metadata_team, tag_team, 'unattributed') as team,
+        case
+            when metadata_feature is not null then 'metadata'
+            when tag_feature is not null then 'tags'
+            else 'none'
+        end as feature_source,
+        case
+            when metadata_team is not null then 'metadata'
+            when tag_team is not null then 'tags'
+            else 'none'
+        end as team_source,
+
+        ---------- context
+        environment,
+        generation_name,
+        trace_name,
+        model,
+        is_error,
+        has_usage,
+
+        ---------- tokens
+        uncached_input_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        cache_write_1h_tokens,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens as input_tokens,
+        visible_output_tokens,
+        reasoning_tokens,
+        visible_output_tokens + reasoning_tokens as output_tokens,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens
+        + visible_output_tokens + reasoning_tokens as total_tokens,
+        reported_total_tokens,
+
+        ---------- cost (USD)
+        case
+            when has_langfuse_cost then langfuse_total_cost
+            when has_price then recomputed_cost_usd
+        end as cost_usd,
+        case
+            when has_langfuse_cost then 'langfuse'
+            when has_price then 'genai_prices'
+            else 'unpriced'
+        end as cost_source,
+        case when has_langfuse_cost then langfuse_total_cost end as langfuse_cost_usd,
+        case when has_price then recomputed_cost_usd end as genai_prices_cost_usd,
+
+        ---------- timings
+        partition_date,
+        start_time,
+        latency_s,
+        time_to_first_token_s
+
+    from priced
+
+)
+
+select * from final

@@ -1,0 +1,89 @@
+"""Anthropic Messages: request summary, response output and stream accumulation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cost_pipeline.llm.call import CallSpec, model_parameters
+
+PARAMETERS = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop_sequences",
+    "thinking",
+    "service_tier",
+    "tool_choice",
+)
+
+
+def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
+    messages = list(kwargs.get("messages") or [])
+    system = kwargs.get("system")
+    if isinstance(system, str | list) and system:
+        messages = [{"role": "system", "content": system}, *messages]
+    return CallSpec(
+        provider="anthropic",
+        requested_model=str(kwargs.get("model")),
+        input=messages,
+        model_parameters=model_parameters(kwargs, PARAMETERS),
+        stream=bool(kwargs.get("stream")),
+    )
+
+
+def output_of(message: Any) -> Any:
+    blocks = getattr(message, "content", None) or []
+    text = "".join(getattr(block, "text", "") for block in blocks if block.type == "text")
+    output: dict[str, Any] = {"role": "assistant", "content": text}
+    tools = [block.model_dump() for block in blocks if block.type == "tool_use"]
+    if tools:
+        output["tool_calls"] = tools
+    return output
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value.model_dump(exclude_none=True)
+
+
+class AnthropicStreamState:
+    """Usage comes in two parts: input and cache counts in ``message_start``, the cumulative
+    output count (and, from newer APIs, updated input counts) in ``message_delta``."""
+
+    def __init__(self) -> None:
+        self._model: str | None = None
+        self._start_usage: Any = None
+        self._delta_usage: Any = None
+        self._text: list[str] = []
+        self.content_started = False
+
+    def observe(self, event: Any) -> bool:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            self._model = event.message.model
+            self._start_usage = getattr(event.message, "usage", None)
+        elif kind == "content_block_delta":
+            self.content_started = True
+            if event.delta.type == "text_delta":
+                self._text.append(event.delta.text)
+        elif kind == "message_delta":
+            self._delta_usage = getattr(event, "usage", None)
+        return True
+
+    def model(self) -> str | None:
+        return self._model
+
+    def usage(self) -> Any:
+        if self._start_usage is None and self._delta_usage is None:
+            return None
+        merged = _as_dict(self._start_usage)
+        merged.update(_as_dict(self._delta_usage))
+        return merged
+
+    def output(self) -> Any:
+        return {"role": "assistant", "content": "".join(self._text)}

@@ -1,0 +1,95 @@
+"""OpenAI Chat Completions: request summary, response output and stream accumulation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cost_pipeline.llm.call import CallSpec, model_parameters
+
+PARAMETERS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "reasoning_effort",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "n",
+    "service_tier",
+    "response_format",
+    "tool_choice",
+)
+
+
+def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
+    return CallSpec(
+        provider="openai",
+        requested_model=str(kwargs.get("model")),
+        input=kwargs.get("messages"),
+        model_parameters=model_parameters(kwargs, PARAMETERS),
+        stream=bool(kwargs.get("stream")),
+    )
+
+
+def force_stream_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Ask for the final usage chunk; returns the new kwargs and whether the caller had asked.
+
+    Without ``stream_options.include_usage`` an OpenAI stream carries no usage at all, so the
+    wrapper always sets it. When the caller had not asked, the extra usage-only chunk (empty
+    ``choices``) is consumed by the wrapper so that the caller's loop sees the same chunks.
+    """
+    options = kwargs.get("stream_options")
+    options = dict(options) if isinstance(options, Mapping) else {}
+    asked = bool(options.get("include_usage"))
+    options["include_usage"] = True
+    return {**kwargs, "stream_options": options}, asked
+
+
+def output_of(completion: Any) -> Any:
+    choices = getattr(completion, "choices", None) or []
+    if not choices:
+        return None
+    message = choices[0].message
+    output: dict[str, Any] = {"role": "assistant", "content": message.content}
+    if getattr(message, "tool_calls", None):
+        output["tool_calls"] = [call.model_dump() for call in message.tool_calls]
+    return output
+
+
+class OpenAIStreamState:
+    def __init__(self, forward_usage_chunk: bool) -> None:
+        self._forward_usage_chunk = forward_usage_chunk
+        self._model: str | None = None
+        self._usage: Any = None
+        self._text: list[str] = []
+        self.content_started = False
+
+    def observe(self, chunk: Any) -> bool:
+        self._model = getattr(chunk, "model", None) or self._model
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._usage = usage
+        choices = getattr(chunk, "choices", None) or []
+        for choice in choices:
+            delta = choice.delta
+            if delta is None:
+                continue
+            if delta.content:
+                self._text.append(delta.content)
+                self.content_started = True
+            if getattr(delta, "tool_calls", None) or getattr(delta, "refusal", None):
+                self.content_started = True
+        usage_only = not choices and usage is not None
+        return self._forward_usage_chunk or not usage_only
+
+    def model(self) -> str | None:
+        return self._model
+
+    def usage(self) -> Any:
+        return self._usage
+
+    def output(self) -> Any:
+        return {"role": "assistant", "content": "".join(self._text)}

@@ -1,0 +1,135 @@
+"""Stream proxies: the caller iterates the SDK stream as usual, we watch it go by.
+
+The generation ends when the stream ends: normally (usage recorded), with an error (level
+ERROR, the error re-raised), or early because the caller stopped reading (level WARNING,
+``stream_incomplete``). Everything else is delegated to the SDK's stream object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
+from typing import Any, Protocol
+
+from cost_pipeline.llm.recording import ActiveGeneration
+
+
+class StreamState(Protocol):
+    content_started: bool
+
+    def observe(self, item: Any) -> bool:
+        """Take note of one chunk / event; False hides it from the caller."""
+        ...
+
+    def model(self) -> str | None: ...
+
+    def usage(self) -> Any: ...
+
+    def output(self) -> Any: ...
+
+
+def _observe(state: StreamState, active: ActiveGeneration, item: Any) -> bool:
+    forward = state.observe(item)
+    if state.content_started:
+        active.first_token()
+    return forward
+
+
+def _finish(state: StreamState, active: ActiveGeneration, exc: BaseException | None) -> None:
+    if active.ended:
+        return
+    if exc is None:
+        active.succeed(model=state.model(), usage=state.usage(), output=state.output())
+    elif isinstance(exc, GeneratorExit):
+        active.abandon(model=state.model(), usage=state.usage(), output=state.output())
+    else:
+        active.fail(exc)
+
+
+class RecordingStream:
+    def __init__(self, stream: Any, state: StreamState, active: ActiveGeneration) -> None:
+        self._stream = stream
+        self._state = state
+        self._active = active
+        self._items = self._watch()
+
+    def _watch(self) -> Iterator[Any]:
+        try:
+            for item in self._stream:
+                if _observe(self._state, self._active, item):
+                    yield item
+        except BaseException as exc:
+            _finish(self._state, self._active, exc)
+            raise
+        _finish(self._state, self._active, None)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+    def close(self) -> None:
+        self._items.close()  # GeneratorExit inside _watch records an early stop
+        _finish(self._state, self._active, GeneratorExit())  # never started: still record
+        self._stream.close()
+
+    def __del__(self) -> None:
+        # A stream dropped without being read to the end or closed still ends its generation.
+        if not getattr(self, "_active", None) or self._active.ended:
+            return
+        with suppress(Exception):  # nothing sensible to do about it during garbage collection
+            _finish(self._state, self._active, GeneratorExit())
+
+    def __enter__(self) -> RecordingStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class AsyncRecordingStream:
+    def __init__(self, stream: Any, state: StreamState, active: ActiveGeneration) -> None:
+        self._stream = stream
+        self._state = state
+        self._active = active
+        self._items = self._watch()
+
+    async def _watch(self) -> AsyncIterator[Any]:
+        try:
+            async for item in self._stream:
+                if _observe(self._state, self._active, item):
+                    yield item
+        except BaseException as exc:
+            _finish(self._state, self._active, exc)
+            raise
+        _finish(self._state, self._active, None)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._items.__anext__()
+
+    async def close(self) -> None:
+        await self._items.aclose()
+        _finish(self._state, self._active, GeneratorExit())
+        await self._stream.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_active", None) or self._active.ended:
+            return
+        with suppress(Exception):  # nothing sensible to do about it during garbage collection
+            _finish(self._state, self._active, GeneratorExit())
+
+    async def __aenter__(self) -> AsyncRecordingStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -34,10 +34,13 @@ class SimulatorKnobs:
             raise ValueError("latency_ms must be >= 0")
         if not 0 <= error_rate <= 1:
             raise ValueError("error_rate must be between 0 and 1")
-        self.latency_ms, self.error_rate, self.seed = latency, error_rate, seed
+        with self._lock:
+            self.latency_ms, self.error_rate, self.seed = latency, error_rate, seed
+            if "seed" in values:
+                self._rng_seed = None  # setting a seed (even the same) restarts its sequence
 
     def snapshot(self) -> dict[str, float | int]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {"latency_ms": self.latency_ms, "error_rate": self.error_rate, "seed": self.seed}
 
     def roll(self) -> float:
         """Next number in [0, 1) of the seeded sequence; a new seed restarts the sequence."""

@@ -1,0 +1,226 @@
+"""HTTP client for ``GET /api/public/v2/observations``: cursor paging, retries, clear failures.
+
+One ``httpx.Client`` per load keeps connections alive across pages. ``fetch_window`` is the unit a
+scheduler can run in several threads at once (one per time sub-window); the client, its stats and
+its retry budget are thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import httpx
+import orjson
+
+from cost_pipeline import settings
+from cost_pipeline.langfuse.errors import (
+    CursorLoopError,
+    InvalidPageError,
+    LangfuseAuthError,
+    LangfuseRequestError,
+    LangfuseUnavailableError,
+)
+from cost_pipeline.langfuse.page import Page, next_cursor_of
+from cost_pipeline.langfuse.query import OBSERVATIONS_PATH, ObservationWindow
+from cost_pipeline.langfuse.retry import (
+    RETRYABLE_STATUS,
+    RequestStats,
+    RetryPolicy,
+    parse_retry_after,
+)
+from cost_pipeline.langfuse.secrets import describe_secret, mask_key, scrub
+
+USER_AGENT = "cost-pipeline (+https://github.com/; langfuse v2 observations loader)"
+# A repeated cursor may be a glitch: ask again this many times before calling it a loop.
+_CURSOR_REPEAT_REFETCHES = 2
+
+
+class WarningLog(Protocol):
+    def warning(self, msg: str) -> None: ...
+
+
+class ObservationsClient:
+    def __init__(
+        self,
+        connection: settings.LangfuseConnection,
+        *,
+        policy: RetryPolicy | None = None,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+        max_connections: int = 4,
+        log: WarningLog | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.connection = connection
+        self.policy = policy or RetryPolicy()
+        self.stats = RequestStats()
+        self._log = log or logging.getLogger(__name__)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=connection.base_url,
+            auth=httpx.BasicAuth(connection.public_key, connection.secret_key),
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ObservationsClient(base_url={self.connection.base_url!r}, "
+            f"public_key={mask_key(self.connection.public_key)!r})"
+        )
+
+    def __enter__(self) -> ObservationsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ---------------------------------------------------------------- paging
+
+    def fetch_window(
+        self,
+        window: ObservationWindow,
+        cursor: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Page]:
+        """Every page of ``window``, starting after ``cursor`` (e.g. a checkpoint), in order."""
+        seen: set[str] = {cursor} if cursor else set()
+        while stop is None or not stop.is_set():
+            page = self._fetch_without_loop(window, cursor, seen)
+            yield page
+            if page.next_cursor is None:
+                return
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
+
+    def _fetch_without_loop(
+        self, window: ObservationWindow, cursor: str | None, seen: set[str]
+    ) -> Page:
+        for refetch in range(_CURSOR_REPEAT_REFETCHES + 1):
+            page = self.fetch_page(window, cursor)
+            if page.next_cursor is None or page.next_cursor not in seen:
+                return page
+            problem = f"already followed cursor returned for window {window.describe()}"
+            if refetch < _CURSOR_REPEAT_REFETCHES:
+                self._wait(refetch + 1, None, problem)
+        raise CursorLoopError(
+            f"Langfuse keeps returning a cursor this load already followed (window "
+            f"{window.describe()}, {len(seen)} cursors so far, asked "
+            f"{_CURSOR_REPEAT_REFETCHES + 1} times): paging would never end, so the load stops "
+            f"here. Its checkpoint is kept; re-run once the server pages correctly, or use "
+            f"full_refresh."
+        )
+
+    def fetch_page(self, window: ObservationWindow, cursor: str | None) -> Page:
+        """One page, retried on rate limits, server errors, timeouts, drops and cut bodies."""
+        attempt = 0
+        while True:
+            attempt += 1
+            problem, retry_after = self._attempt(window, cursor)
+            if isinstance(problem, Page):
+                return problem
+            if attempt >= self.policy.max_attempts:
+                raise LangfuseUnavailableError(
+                    f"Langfuse request failed {attempt} times in a row "
+                    f"(window {window.describe()}); last problem: {problem}"
+                )
+            self._wait(attempt, retry_after, problem)
+
+    def _attempt(
+        self, window: ObservationWindow, cursor: str | None
+    ) -> tuple[Page | str, float | None]:
+        try:
+            response = self._http.get(OBSERVATIONS_PATH, params=window.params(cursor))
+        except httpx.TimeoutException as exc:
+            self.stats.count_request(0, ok=False)
+            return f"timed out ({type(exc).__name__})", None
+        except httpx.TransportError as exc:
+            self.stats.count_request(0, ok=False)
+            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+        body = response.content
+        status = response.status_code
+        if status == 200:
+            try:
+                page = Page(window, cursor, next_cursor_of(body), body)
+            except InvalidPageError as exc:
+                self.stats.count_request(len(body), ok=False)
+                return f"invalid page: {exc}", None
+            self.stats.count_request(len(body), ok=True)
+            return page, None
+        self.stats.count_request(len(body), ok=False, throttled=status == 429)
+        if status in (401, 403):
+            raise LangfuseAuthError(self._auth_message(status, body))
+        if status in RETRYABLE_STATUS:
+            return f"HTTP {status}: {self._server_message(body)}", _retry_after(response, body)
+        raise LangfuseRequestError(self._request_message(status, body))
+
+    def _wait(self, retry_number: int, retry_after: float | None, problem: str) -> None:
+        with self._rng_lock:
+            if retry_after is None:
+                delay = self.policy.backoff(retry_number, self._rng)
+            else:
+                # Never earlier than the server asked; a little later so workers do not stampede.
+                delay = retry_after + self._rng.uniform(0, min(1.0, 0.1 * retry_after + 0.05))
+        self.stats.reserve_wait(delay, self.policy, problem)
+        self._log.warning(f"Langfuse: {problem}; retry {retry_number} in {delay:.2f}s")
+        self._sleep(delay)
+
+    # -------------------------------------------------------------- messages
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, (self.connection.secret_key, self.connection.public_key))
+
+    def _server_message(self, body: bytes) -> str:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return self._scrub(body[:300].decode("utf-8", "replace")) or "(empty body)"
+        if isinstance(document, dict) and "message" in document:
+            return self._scrub(str(document["message"])[:300])
+        return self._scrub(body[:300].decode("utf-8", "replace"))
+
+    def _auth_message(self, status: int, body: bytes) -> str:
+        conn = self.connection
+        return (
+            f"Langfuse rejected the API keys (HTTP {status} from {conn.base_url}). Check "
+            f"LANGFUSE_PUBLIC_KEY ({mask_key(conn.public_key)}), LANGFUSE_SECRET_KEY "
+            f"({describe_secret(conn.secret_key)}) and that LANGFUSE_BASE_URL ({conn.base_url}) "
+            f"is the Langfuse host of the project these keys belong to. "
+            f"Server said: {self._server_message(body)}"
+        )
+
+    def _request_message(self, status: int, body: bytes) -> str:
+        url = f"{self.connection.base_url}{OBSERVATIONS_PATH}"
+        hint = ""
+        if status == 404:
+            hint = (
+                " The v2 observations API needs Langfuse v4 (Cloud, or self-hosted v4+); check "
+                "that LANGFUSE_BASE_URL points at the Langfuse host, without a path."
+            )
+        return f"Langfuse refused GET {url} (HTTP {status}): {self._server_message(body)}.{hint}"
+
+
+def _retry_after(response: httpx.Response, body: bytes) -> float | None:
+    header = parse_retry_after(response.headers.get("Retry-After"))
+    if header is not None:
+        return header
+    # Langfuse also repeats the wait in the 429 body.
+    try:
+        details = orjson.loads(body).get("details", {})
+        return float(details["retryAfterSeconds"])
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None

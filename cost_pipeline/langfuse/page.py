@@ -1,0 +1,70 @@
+"""One page of the v2 observations API as raw bytes, plus the cursor that continues it.
+
+The loader parses pages once, in DuckDB. Here we only need the cursor, so instead of decoding a
+1 MB body into Python objects we read the small ``meta`` object at its end. A body cut short
+never ends in a ``meta`` object, so the same check catches truncated responses; bodies laid out
+differently fall back to a full parse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+
+from cost_pipeline.langfuse.errors import InvalidPageError
+from cost_pipeline.langfuse.query import ObservationWindow
+
+# `"meta": {...}}` closing the document; meta holds no nested objects.
+_TRAILING_META = re.compile(rb'"meta"\s*:\s*(\{[^{}]*\})\s*\}\s*$')
+# Only the tail is searched: the meta object is tiny and the body can be megabytes.
+_TAIL_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Page:
+    window: ObservationWindow
+    request_cursor: str | None  # the cursor this page was requested with (None: first page)
+    next_cursor: str | None  # None: the window is exhausted
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+def next_cursor_of(body: bytes) -> str | None:
+    """The ``meta.cursor`` of a page body; raises InvalidPageError for anything but a page."""
+    stripped = body.strip()
+    if not stripped.startswith(b"{"):
+        raise InvalidPageError(f"response is not a JSON object (starts with {stripped[:20]!r})")
+    match = _TRAILING_META.search(stripped[-_TAIL_BYTES:])
+    if match:
+        try:
+            meta = orjson.loads(match.group(1))
+        except orjson.JSONDecodeError:
+            meta = None
+        if isinstance(meta, dict):
+            return _cursor_from_meta(meta)
+    return _cursor_by_full_parse(stripped)
+
+
+def _cursor_by_full_parse(body: bytes) -> str | None:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidPageError(f"body is not valid JSON ({exc}); {len(body)} bytes") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        raise InvalidPageError("response JSON has no `data` array: not an observations page")
+    meta = document.get("meta")
+    return _cursor_from_meta(meta if isinstance(meta, dict) else {})
+
+
+def _cursor_from_meta(meta: dict[str, object]) -> str | None:
+    cursor = meta.get("cursor")
+    if cursor is None or cursor == "":
+        return None
+    if not isinstance(cursor, str):
+        raise InvalidPageError(f"meta.cursor is not a string: {type(cursor).__name__}")
+    return cursor

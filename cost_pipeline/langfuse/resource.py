@@ -1,0 +1,55 @@
+"""The Langfuse connection as a Dagster resource.
+
+Empty fields are resolved from the environment when a run starts (LANGFUSE_BASE_URL or
+LANGFUSE_HOST, LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY), so a secret never has to appear in code
+or in the run config Dagster displays. Pass ``dg.EnvVar("...")`` to read other variables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from cost_pipeline import settings
+from cost_pipeline.langfuse.client import ObservationsClient, WarningLog
+from cost_pipeline.langfuse.retry import RetryPolicy
+from cost_pipeline.langfuse.secrets import mask_key
+
+
+class LangfuseResource(dg.ConfigurableResource):
+    base_url: str = Field(default="", description="Empty: LANGFUSE_BASE_URL / LANGFUSE_HOST.")
+    public_key: str = Field(default="", description="Empty: LANGFUSE_PUBLIC_KEY.")
+    secret_key: str = Field(default="", description="Empty: LANGFUSE_SECRET_KEY.")
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+
+    def __repr_args__(self) -> list[tuple[str | None, Any]]:
+        # pydantic builds repr/str from these: keep the keys out of logs and tracebacks.
+        masked = {"public_key": mask_key(self.public_key), "secret_key": "***"}
+        return [(name, masked.get(name, value)) for name, value in super().__repr_args__()]
+
+    def connection(self) -> settings.LangfuseConnection:
+        from_env = settings.langfuse_connection()
+        return settings.LangfuseConnection(
+            base_url=(self.base_url or from_env.base_url).rstrip("/"),
+            public_key=self.public_key or from_env.public_key,
+            secret_key=self.secret_key or from_env.secret_key,
+        )
+
+    def open_client(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        max_connections: int = 4,
+        log: WarningLog | None = None,
+    ) -> ObservationsClient:
+        return ObservationsClient(
+            self.connection(),
+            policy=policy,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            max_connections=max_connections,
+            log=log,
+        )

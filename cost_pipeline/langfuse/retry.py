@@ -1,0 +1,94 @@
+"""When and how long to wait before asking Langfuse again, with one budget for the whole load."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from cost_pipeline.langfuse.errors import LangfuseUnavailableError
+
+# Status codes worth another try: rate limiting and server-side failures.
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded per request and in total wait per load."""
+
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    max_attempts: int = 8  # per request, including the first
+    max_total_wait_s: float = 300.0  # summed over every retry of the load
+
+    def backoff(self, retry_number: int, rng: random.Random) -> float:
+        """Delay before retry ``retry_number`` (1-based): capped exponential, "equal jitter".
+
+        Half the delay is fixed so retries never bunch up at zero; the random half spreads
+        concurrent workers that failed together.
+        """
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (retry_number - 1))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass
+class RequestStats:
+    """Counters for one load, shared by every thread fetching for it."""
+
+    requests: int = 0  # HTTP attempts, failed ones included
+    pages: int = 0
+    bytes: int = 0
+    retries: int = 0
+    retry_wait_s: float = 0.0
+    throttled: int = 0  # 429 answers
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_request(self, received_bytes: int, *, ok: bool, throttled: bool = False) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes += received_bytes
+            self.pages += int(ok)
+            self.throttled += int(throttled)
+
+    def reserve_wait(self, delay_s: float, policy: RetryPolicy, reason: str) -> None:
+        """Book ``delay_s`` against the load's budget, or give up if the budget cannot pay it."""
+        with self._lock:
+            if self.retry_wait_s + delay_s > policy.max_total_wait_s:
+                raise LangfuseUnavailableError(
+                    f"giving up: the next wait ({delay_s:.1f}s) would exceed the retry budget of "
+                    f"{policy.max_total_wait_s:.0f}s (already waited {self.retry_wait_s:.1f}s over "
+                    f"{self.retries} retries); last problem: {reason}"
+                )
+            self.retries += 1
+            self.retry_wait_s += delay_s
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "pages": self.pages,
+                "bytes": self.bytes,
+                "retries": self.retries,
+                "retry_wait_s": round(self.retry_wait_s, 3),
+                "throttled": self.throttled,
+            }

@@ -1,0 +1,1 @@
+"""Dagster assets and checks, one module per asset family (ingest, traffic, models, export)."""

@@ -61,3 +61,11 @@ class InstrumentedAnthropic(Passthrough):
     @property
     def unwrapped(self) -> Any:
         return self._inner
+
+    def with_options(self, **options: Any) -> InstrumentedAnthropic:
+        """The SDK's ``with_options`` / ``copy``, still instrumented with the same context."""
+        return InstrumentedAnthropic(
+            self._inner.with_options(**options), self._config, is_async=self._is_async
+        )
+
+    copy = with_options

@@ -77,3 +77,11 @@ class InstrumentedOpenAI(Passthrough):
     def unwrapped(self) -> Any:
         """The SDK client itself (calls through it are not recorded)."""
         return self._inner
+
+    def with_options(self, **options: Any) -> InstrumentedOpenAI:
+        """The SDK's ``with_options`` / ``copy``, still instrumented with the same context."""
+        return InstrumentedOpenAI(
+            self._inner.with_options(**options), self._config, is_async=self._is_async
+        )
+
+    copy = with_options

@@ -1,0 +1,37 @@
+"""Run the SQL models for one day straight through render + replace (no Dagster), for SQL tests."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from cost_pipeline.sql.project import load_project
+from cost_pipeline.sql.render import render_model
+from cost_pipeline.sql.replace import ReplaceResult, replace_partition
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    root: Path | None = None,
+    feature_key: str = "feature",
+    team_key: str = "team",
+) -> dict[str, ReplaceResult]:
+    project = load_project(root)
+    results = {}
+    end = day + timedelta(days=1)
+    for model in project.models:
+        rendered = render_model(
+            project,
+            model,
+            partition_start=day,
+            partition_end=end,
+            variables={"feature_key": feature_key, "team_key": team_key},
+        )
+        results[model.name], _ = replace_partition(
+            con, rendered, partition_start=day, partition_end=end
+        )
+    return results

@@ -1,0 +1,159 @@
+"""Hand-built warehouse tables with the DDL of the ARCHITECTURE.md contract (real DuckDB files).
+
+Models are tested against these so that they do not depend on the loader's code, only on the
+contract it promises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import count
+
+import duckdb
+
+RAW_GENERATIONS_DDL = """
+create table if not exists raw_generations (
+    id varchar primary key,
+    trace_id varchar,
+    parent_observation_id varchar,
+    partition_date date,
+    start_time timestamp,
+    end_time timestamp,
+    completion_start_time timestamp,
+    type varchar,
+    name varchar,
+    level varchar,
+    status_message varchar,
+    version varchar,
+    environment varchar,
+    user_id varchar,
+    session_id varchar,
+    trace_name varchar,
+    release varchar,
+    tags varchar[],
+    model varchar,
+    model_id varchar,
+    uncached_input_tokens bigint,
+    cache_read_tokens bigint,
+    cache_write_tokens bigint,
+    cache_write_1h_tokens bigint,
+    visible_output_tokens bigint,
+    reasoning_tokens bigint,
+    reported_total_tokens bigint,
+    langfuse_total_cost decimal(38, 12),
+    langfuse_input_cost decimal(38, 12),
+    langfuse_output_cost decimal(38, 12),
+    latency_s double,
+    time_to_first_token_s double,
+    usage_details json,
+    cost_details json,
+    metadata json,
+    loaded_at timestamp
+)
+"""
+
+MODEL_PRICES_DDL = """
+create table if not exists model_prices (
+    model varchar primary key,
+    provider_id varchar,
+    priced_model_id varchar,
+    input_per_token decimal(38, 18),
+    cache_read_per_token decimal(38, 18),
+    cache_write_per_token decimal(38, 18),
+    cache_write_1h_per_token decimal(38, 18),
+    output_per_token decimal(38, 18),
+    reasoning_per_token decimal(38, 18),
+    tiered boolean,
+    priced_by varchar,
+    updated_at timestamp
+)
+"""
+
+_ids = count(1)
+
+
+@dataclass
+class Generation:
+    """One raw_generations row; only the fields the models read have meaningful defaults."""
+
+    day: date
+    model: str | None = "gpt-4o-mini"
+    metadata: dict | str | None = None
+    tags: list[str] | None = None
+    user_id: str | None = "user-1"
+    session_id: str | None = "session-1"
+    level: str = "DEFAULT"
+    uncached_input_tokens: int | None = 100
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    cache_write_1h_tokens: int | None = 0
+    visible_output_tokens: int | None = 50
+    reasoning_tokens: int | None = 0
+    langfuse_total_cost: Decimal | None = None
+    cost_details: dict | None = None
+    id: str = field(default_factory=lambda: f"gen-{next(_ids):06d}")
+    minute: int = 0
+
+
+@dataclass(frozen=True)
+class Rates:
+    input: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+    cache_write_1h: Decimal
+    output: Decimal
+    reasoning: Decimal
+
+
+def create_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_GENERATIONS_DDL)
+    con.execute(MODEL_PRICES_DDL)
+
+
+def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -> None:
+    con.begin()  # one commit: a file-backed DuckDB commits slowly row by row
+    for row in rows:
+        start = datetime.combine(row.day, datetime.min.time()) + timedelta(minutes=row.minute)
+        values = asdict(row)
+        metadata = values.pop("metadata")
+        cost_details = values.pop("cost_details")
+        values.pop("day")
+        values.pop("minute")
+        values |= {
+            "trace_id": f"trace-{row.id}",
+            "partition_date": row.day,
+            "start_time": start,
+            "end_time": start + timedelta(seconds=1),
+            "type": "GENERATION",
+            "name": "llm-call",
+            "environment": "default",
+            "metadata": None if metadata is None else json.dumps(metadata),
+            "cost_details": None if cost_details is None else json.dumps(cost_details),
+            "loaded_at": datetime(2030, 1, 1),
+        }
+        names = ", ".join(values)
+        placeholders = ", ".join(f"${name}" for name in values)
+        con.execute(
+            f"insert or replace into raw_generations ({names}) values ({placeholders})", values
+        )
+    con.commit()
+
+
+def insert_rates(con: duckdb.DuckDBPyConnection, model: str, rates: Rates) -> None:
+    con.execute(
+        "insert or replace into model_prices values "
+        "(?, 'test', ?, ?, ?, ?, ?, ?, ?, false, 'test', now()::timestamp)",
+        [
+            model,
+            model,
+            rates.input,
+            rates.cache_read,
+            rates.cache_write,
+            rates.cache_write_1h,
+            rates.output,
+            rates.reasoning,
+        ],
+    )

@@ -78,3 +78,17 @@ def attribution_keys() -> AttributionKeys:
         feature=os.environ.get("COST_PIPELINE_FEATURE_KEY", "feature"),
         team=os.environ.get("COST_PIPELINE_TEAM_KEY", "team"),
     )
+
+
+def unattributed_warn_share() -> float:
+    """Share (0..1) of a day's spend that may be `unattributed` before the asset check warns."""
+    raw = os.environ.get("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "0.2")
+    try:
+        share = float(raw)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(
+            f"COST_PIPELINE_UNATTRIBUTED_WARN_SHARE={raw!r}: expected a number in [0, 1]"
+        )
+    return share

@@ -1,0 +1,156 @@
+"""Data quality checks on the spend chain, evaluated per daily partition.
+
+- ``raw_generations / unique_ids`` (ERROR, blocking): one row per observation id, no null ids;
+  duplicates would double-count spend downstream, so the chain stops.
+- ``spend_by_feature_team / unattributed_share`` (WARN): share of the day's spend that has no
+  feature or no team, above COST_PIPELINE_UNATTRIBUTED_WARN_SHARE (default 0.2).
+- ``spend_by_feature_team / unpriced_calls`` (WARN): generations with neither a Langfuse cost nor
+  a genai-prices rate, so cost_usd is a lower bound; lists the models to price.
+
+Checks only read, but they open the same DuckDB file, so they run in the writer pool.
+"""
+
+from datetime import date
+
+import dagster as dg
+
+from cost_pipeline import settings
+from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.sql.preview import markdown_table
+from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+
+UNATTRIBUTED = "unattributed"
+
+
+def _window(context: dg.AssetCheckExecutionContext) -> dict[str, date]:
+    window = context.partition_time_window
+    return {"start": window.start.date(), "end": window.end.date()}
+
+
+@dg.asset_check(
+    asset="raw_generations",
+    name="unique_ids",
+    blocking=True,
+    partitions_def=daily_partitions,
+    pool=WRITER_POOL,
+    description="Every generation id appears once and is not null in the partition.",
+)
+def unique_ids(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    with warehouse.get_connection(read_only=True) as con:
+        rows, null_ids, duplicated, sample = con.execute(
+            """
+            with in_window as (
+                select id from raw_generations
+                where partition_date >= $start and partition_date < $end
+            ),
+            duplicates as (
+                select id from in_window where id is not null group by id having count(*) > 1
+            )
+            select
+                (select count(*) from in_window),
+                (select count(*) from in_window where id is null),
+                (select count(*) from duplicates),
+                (select list(id order by id)[1:10] from duplicates)
+            """,
+            _window(context),
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=null_ids == 0 and duplicated == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows": rows,
+            "null_ids": null_ids,
+            "duplicated_ids": duplicated,
+            "sample_duplicates": ", ".join(sample or []) or "none",
+        },
+    )
+
+
+@dg.asset_check(
+    asset="spend_by_feature_team",
+    name="unattributed_share",
+    partitions_def=daily_partitions,
+    pool=WRITER_POOL,
+    description="Share of spend without a feature or a team stays under "
+    "COST_PIPELINE_UNATTRIBUTED_WARN_SHARE (default 0.2).",
+)
+def unattributed_share(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    threshold = settings.unattributed_warn_share()
+    with warehouse.get_connection(read_only=True) as con:
+        total_cost, lost_cost, calls, lost_calls = con.execute(
+            """
+            select
+                coalesce(sum(cost_usd), 0)::double,
+                coalesce(sum(cost_usd) filter (where is_unattributed), 0)::double,
+                coalesce(sum(calls), 0)::bigint,
+                coalesce(sum(calls) filter (where is_unattributed), 0)::bigint
+            from (
+                select *, (feature = $unattributed or team = $unattributed) as is_unattributed
+                from spend_by_feature_team
+                where date >= $start and date < $end
+            )
+            """,
+            {**_window(context), "unattributed": UNATTRIBUTED},
+        ).fetchone()
+    # With no priced spend at all, the share of calls is the best signal left.
+    if total_cost:
+        basis, share = "cost", lost_cost / total_cost
+    elif calls:
+        basis, share = "calls", lost_calls / calls
+    else:
+        basis, share = "no data", 0.0
+    return dg.AssetCheckResult(
+        passed=share <= threshold,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unattributed_share": round(share, 6),
+            "threshold": threshold,
+            "basis": basis,
+            "unattributed_cost_usd": lost_cost,
+            "total_cost_usd": total_cost,
+            "unattributed_calls": lost_calls,
+            "calls": calls,
+        },
+    )
+
+
+@dg.asset_check(
+    asset="spend_by_feature_team",
+    name="unpriced_calls",
+    partitions_def=daily_partitions,
+    pool=WRITER_POOL,
+    description="Every generation has a cost (from Langfuse or genai-prices); otherwise "
+    "cost_usd is a lower bound.",
+)
+def unpriced_calls(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    window = _window(context)
+    with warehouse.get_connection(read_only=True) as con:
+        unpriced, calls = con.execute(
+            "select coalesce(sum(unpriced_calls), 0)::bigint, coalesce(sum(calls), 0)::bigint "
+            "from spend_by_feature_team where date >= $start and date < $end",
+            window,
+        ).fetchone()
+        models = con.execute(
+            "select coalesce(model, '(none)') as model, count(*) as calls from stg_generations "
+            "where partition_date >= $start and partition_date < $end "
+            "and cost_source = 'unpriced' group by all order by calls desc, model limit 10",
+            window,
+        ).fetchall()
+    return dg.AssetCheckResult(
+        passed=unpriced == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unpriced_calls": unpriced,
+            "calls": calls,
+            "unpriced_models": dg.MetadataValue.md(markdown_table(["model", "calls"], models)),
+        },
+    )
+
+
+spend_checks = [unique_ids, unattributed_share, unpriced_calls]

@@ -1,0 +1,69 @@
+"""``spend_export``: each day of spend_by_feature_team as CSV + Parquet for BI tools.
+
+Layout (hive-style, one folder per day):
+``<export root>/spend_by_feature_team/date=YYYY-MM-DD/spend_by_feature_team.{csv,parquet}``.
+The export root is COST_PIPELINE_EXPORT_DIR, else ``$COST_PIPELINE_HOME/exports``.
+"""
+
+import time
+from datetime import date
+
+import dagster as dg
+
+from cost_pipeline import settings
+from cost_pipeline.export.destination import destination_for
+from cost_pipeline.export.partition_files import PartitionExport, export_partition
+from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+
+MART = "spend_by_feature_team"
+
+
+@dg.asset(
+    deps=[dg.AssetKey(MART)],
+    partitions_def=daily_partitions,
+    pool=WRITER_POOL,
+    kinds={"csv", "parquet"},
+    description="Writes each day of spend_by_feature_team to "
+    "exports/spend_by_feature_team/date=YYYY-MM-DD/ as CSV (formula cells neutralised) and "
+    "Parquet, atomically.",
+)
+def spend_export(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    destination = destination_for(settings.export_root())
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    with warehouse.get_connection(read_only=True) as con:
+        exports = [
+            export_partition(
+                con,
+                destination,
+                table=MART,
+                day=day,
+                order_by="cost_usd desc, feature, team",
+            )
+            for day in days
+        ]
+    for export in exports:
+        context.log.info(f"{export.day}: {export.rows} rows -> {export.csv.path}, .parquet")
+    return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
+
+
+def _metadata(exports: list[PartitionExport], duration_s: float) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "dagster/row_count": sum(export.rows for export in exports),
+        "rows": sum(export.rows for export in exports),
+        "csv_bytes": sum(export.csv.bytes for export in exports),
+        "parquet_bytes": sum(export.parquet.bytes for export in exports),
+        "files": 2 * len(exports),
+        "duration_s": round(duration_s, 3),
+        "export_root": dg.MetadataValue.path(str(destination_for(settings.export_root()).root)),
+    }
+    if len(exports) == 1:
+        metadata["csv_path"] = dg.MetadataValue.path(exports[0].csv.path)
+        metadata["parquet_path"] = dg.MetadataValue.path(exports[0].parquet.path)
+    else:
+        listing = "\n".join(f"- `{e.csv.path}`\n- `{e.parquet.path}`" for e in exports)
+        metadata["paths"] = dg.MetadataValue.md(listing)
+    return metadata

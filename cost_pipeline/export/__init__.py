@@ -1,0 +1,1 @@
+"""Per-partition CSV / Parquet files for BI tools, written atomically under the export root."""

@@ -136,9 +136,7 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
         }
         names = ", ".join(values)
         placeholders = ", ".join(f"${name}" for name in values)
-        con.execute(
-            f"insert or replace into raw_generations ({names}) values ({placeholders})", values
-        )
+        con.execute(f"insert into raw_generations ({names}) values ({placeholders})", values)
     con.commit()
 
 

@@ -1,0 +1,110 @@
+"""Asset checks, run by real Dagster materializations over hand-built warehouse rows.
+
+The upstream ``raw_generations`` here is a stand-in asset that writes rows with the contract's
+columns (the real loader has its own tests); the duplicate-id case drops the primary key to
+model a broken loader.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cost_pipeline.assets.checks import spend_checks
+from cost_pipeline.assets.models import sql_model_assets
+from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline_tests.sql.warehouse_tables import (
+    MODEL_PRICES_DDL,
+    RAW_GENERATIONS_DDL,
+    Generation,
+    Rates,
+    insert_generations,
+    insert_rates,
+)
+
+DAY = date(2026, 9, 3)
+PRICED = "gpt-priced"
+
+
+def run_chain(tmp_path, rows: list[Generation], *, primary_key: bool = True):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    database = tmp_path / "w.duckdb"
+    with duckdb.connect(str(database)) as con:
+        ddl = (
+            RAW_GENERATIONS_DDL if primary_key else RAW_GENERATIONS_DDL.replace(" primary key", "")
+        )
+        con.execute(ddl)
+        con.execute(MODEL_PRICES_DDL)
+        insert_rates(con, PRICED, Rates(*(Decimal("0.000001") for _ in range(6))))
+
+    @dg.asset(name="raw_generations", partitions_def=daily_partitions)
+    def stand_in_raw_generations(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as con:
+            insert_generations(con, rows)
+
+    result = dg.materialize(
+        [stand_in_raw_generations, *sql_model_assets, *spend_checks],
+        partition_key=DAY.isoformat(),
+        resources={"warehouse": WarehouseResource(database=str(database))},
+        raise_on_error=False,
+    )
+    return result, {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def attributed(n: int, model: str = PRICED) -> list[Generation]:
+    return [Generation(DAY, model=model, metadata={"feature": "f", "team": "t"}) for _ in range(n)]
+
+
+def test_clean_day_passes_every_check(tmp_path):
+    result, checks = run_chain(tmp_path, attributed(3))
+    assert result.success
+    assert set(checks) == {"unique_ids", "unattributed_share", "unpriced_calls"}
+    assert all(check.passed for check in checks.values())
+    assert checks["unique_ids"].metadata["rows"].value == 3
+
+
+def test_duplicate_ids_fail_with_error_and_block_the_models(tmp_path):
+    rows = attributed(2)
+    rows.append(Generation(DAY, id=rows[0].id, model=PRICED))
+    _, checks = run_chain(tmp_path, rows, primary_key=False)
+    check = checks["unique_ids"]
+    assert not check.passed
+    assert check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["duplicated_ids"].value == 1
+    assert rows[0].id in check.metadata["sample_duplicates"].value
+    assert "unpriced_calls" not in checks  # the blocked mart never ran, nor its checks
+
+
+def test_unattributed_share_warns_above_threshold(tmp_path, monkeypatch):
+    rows = attributed(1) + [Generation(DAY, model=PRICED) for _ in range(3)]
+    _, checks = run_chain(tmp_path, rows)
+    check = checks["unattributed_share"]
+    assert not check.passed
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["unattributed_share"].value == pytest.approx(0.75)
+    assert check.metadata["basis"].value == "cost"
+
+    monkeypatch.setenv("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "0.8")
+    _, checks = run_chain(tmp_path / "again", rows)
+    assert checks["unattributed_share"].passed
+
+
+def test_invalid_threshold_is_a_clear_error(monkeypatch):
+    from cost_pipeline import settings
+
+    monkeypatch.setenv("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "lots")
+    with pytest.raises(ValueError, match="expected a number in"):
+        settings.unattributed_warn_share()
+
+
+def test_unpriced_calls_warn_and_name_the_models(tmp_path):
+    rows = attributed(2) + attributed(1, model="mystery-model")
+    _, checks = run_chain(tmp_path, rows)
+    check = checks["unpriced_calls"]
+    assert not check.passed
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["unpriced_calls"].value == 1
+    assert "mystery-model" in check.metadata["unpriced_models"].value

@@ -1,0 +1,143 @@
+"""spend_export: per-day CSV + Parquet readable by DuckDB and pandas, formula cells neutralised."""
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from cost_pipeline.assets.export import spend_export
+from cost_pipeline.assets.models import sql_model_assets
+from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline_tests.sql.warehouse_tables import (
+    Generation,
+    Rates,
+    create_contract_tables,
+    insert_generations,
+    insert_rates,
+)
+
+DAY = date(2026, 8, 14)
+RATES = Rates(*(Decimal("0.000001") for _ in range(6)))
+HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    export_dir = tmp_path / "exports"
+    monkeypatch.setenv("COST_PIPELINE_EXPORT_DIR", str(export_dir))
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        create_contract_tables(con)
+        insert_rates(con, "gpt-4o-mini", RATES)
+    return WarehouseResource(database=str(database))
+
+
+def materialize(warehouse, partition: str = DAY.isoformat()):
+    result = dg.materialize(
+        [*sql_model_assets, spend_export],
+        partition_key=partition,
+        resources={"warehouse": warehouse},
+    )
+    assert result.success
+    return result.asset_materializations_for_node("spend_export")[0].metadata
+
+
+def day_folder(tmp_path: Path, day: date = DAY) -> Path:
+    return tmp_path / "exports" / "spend_by_feature_team" / f"date={day.isoformat()}"
+
+
+def test_files_are_readable_by_duckdb_and_pandas_and_match_the_mart(tmp_path, warehouse):
+    with warehouse.get_connection() as con:
+        insert_generations(
+            con,
+            [
+                Generation(DAY, metadata={"feature": "search", "team": "growth"}),
+                Generation(DAY, metadata={"feature": "search", "team": "growth"}),
+                Generation(DAY, tags=["feature:chat", "team:core"], model="unknown-x"),
+            ],
+        )
+    metadata = materialize(warehouse)
+    folder = day_folder(tmp_path)
+    csv_path, parquet_path = (
+        folder / "spend_by_feature_team.csv",
+        folder / "spend_by_feature_team.parquet",
+    )
+    assert metadata["csv_path"].value == str(csv_path)
+    assert metadata["rows"].value == 2
+    assert metadata["csv_bytes"].value == csv_path.stat().st_size > 0
+    assert metadata["parquet_bytes"].value == parquet_path.stat().st_size > 0
+    assert sorted(p.name for p in folder.iterdir()) == [csv_path.name, parquet_path.name]
+
+    with warehouse.get_connection(read_only=True) as con:
+        mart = con.execute(
+            "select feature, team, calls, total_tokens, cost_usd, unpriced_calls "
+            "from spend_by_feature_team order by feature"
+        ).fetchall()
+        from_parquet = con.execute(
+            "select feature, team, calls, total_tokens, cost_usd, unpriced_calls "
+            f"from read_parquet('{parquet_path}') order by feature"
+        ).fetchall()
+        from_csv = con.execute(
+            "select feature, team, calls, total_tokens, unpriced_calls "
+            f"from read_csv('{csv_path}') order by feature"
+        ).fetchall()
+        hive = con.execute(
+            "select distinct date from read_parquet("
+            f"'{tmp_path}/exports/spend_by_feature_team/*/*.parquet', hive_partitioning = true)"
+        ).fetchall()
+    assert from_parquet == mart
+    assert from_csv == [row[:4] + row[5:] for row in mart]
+    assert hive == [(DAY,)]
+    frame = pd.read_parquet(parquet_path)
+    assert list(frame["feature"]) == ["search", "chat"]  # ordered by cost, highest first
+    assert frame["calls"].sum() == 3
+    csv_frame = pd.read_csv(csv_path)
+    assert csv_frame["total_tokens"].sum() == frame["total_tokens"].sum() == 450
+
+
+def test_csv_cells_that_start_a_formula_are_neutralised_but_parquet_keeps_values(
+    tmp_path, warehouse
+):
+    with warehouse.get_connection() as con:
+        insert_generations(
+            con,
+            [Generation(DAY, metadata={"feature": f, "team": "-negative-team"}) for f in HOSTILE]
+            + [Generation(DAY, metadata={"feature": "plain", "team": "ok"})],
+        )
+    materialize(warehouse)
+    folder = day_folder(tmp_path)
+    with (folder / "spend_by_feature_team.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    features = {row["feature"] for row in rows}
+    assert features == {"'" + f for f in HOSTILE} | {"plain"}
+    assert {row["team"] for row in rows} == {"'-negative-team", "ok"}
+    assert all(not row["calls"].startswith("'") for row in rows)
+    parquet = pd.read_parquet(folder / "spend_by_feature_team.parquet")
+    assert set(parquet["feature"]) == set(HOSTILE) | {"plain"}
+    assert set(parquet["team"]) == {"-negative-team", "ok"}
+
+
+def test_a_day_without_spend_gets_header_only_files(tmp_path, warehouse):
+    materialize(warehouse)
+    folder = day_folder(tmp_path)
+    lines = (folder / "spend_by_feature_team.csv").read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("date,feature,team,calls")
+    frame = pd.read_parquet(folder / "spend_by_feature_team.parquet")
+    assert len(frame) == 0 and "cost_usd" in frame.columns
+
+
+def test_rerun_overwrites_the_day_in_place(tmp_path, warehouse):
+    with warehouse.get_connection() as con:
+        insert_generations(con, [Generation(DAY, metadata={"feature": "a", "team": "b"})])
+    materialize(warehouse)
+    with warehouse.get_connection() as con:
+        insert_generations(con, [Generation(DAY, metadata={"feature": "c", "team": "b"})])
+    materialize(warehouse)
+    folder = day_folder(tmp_path)
+    assert len(list(folder.iterdir())) == 2
+    assert set(pd.read_parquet(folder / "spend_by_feature_team.parquet")["feature"]) == {"a", "c"}

@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve-local": "cost_pipeline.local.commands:serve_local",
     "seed": "cost_pipeline.local.commands:seed",
     "demo": "cost_pipeline.demo.command:demo",
+    "dev": "cost_pipeline.demo.command:dev",
 }
 
 

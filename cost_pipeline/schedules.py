@@ -6,6 +6,9 @@ visible late (spans are exported when they end; older SDKs lag ~10 minutes) with
 synthetic traffic for that day a second time. Run keys include the tick, so D-2's refresh is not
 deduplicated against the run that loaded it as D-1 the day before.
 
+With COST_PIPELINE_SCHEDULE_TRAFFIC=false the D-1 run starts at ``raw_generations`` too (for
+deployments that load only real application traffic).
+
 Backfills from the UI use Dagster's default: one run per partition.
 """
 
@@ -15,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from cost_pipeline import settings
 from cost_pipeline.partitions import daily_partitions
 
 CHAIN = (
@@ -51,10 +55,12 @@ def daily_spend_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRe
     tick_id = tick.strftime("%Y-%m-%dT%H:%MZ")
     requests = []
     if yesterday in existing:
+        daily = CHAIN if settings.schedule_sends_traffic() else REFRESH
         requests.append(
             dg.RunRequest(
                 partition_key=yesterday,
                 run_key=f"daily:{yesterday}@{tick_id}",
+                asset_selection=[dg.AssetKey(name) for name in daily],
                 tags={"cost_pipeline/run": "daily"},
             )
         )

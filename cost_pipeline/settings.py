@@ -92,3 +92,15 @@ def unattributed_warn_share() -> float:
             f"COST_PIPELINE_UNATTRIBUTED_WARN_SHARE={raw!r}: expected a number in [0, 1]"
         )
     return share
+
+
+def schedule_sends_traffic() -> bool:
+    """Whether the daily schedule's run for yesterday starts with the synthetic ``llm_traffic``.
+
+    Turn it off (COST_PIPELINE_SCHEDULE_TRAFFIC=false) where only real application traffic
+    should be loaded, e.g. against Langfuse Cloud without the provider simulator.
+    """
+    raw = os.environ.get("COST_PIPELINE_SCHEDULE_TRAFFIC", "true").strip().lower()
+    if raw not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError(f"COST_PIPELINE_SCHEDULE_TRAFFIC={raw!r}: expected true or false")
+    return raw in {"true", "1", "yes"}

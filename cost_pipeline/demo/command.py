@@ -1,0 +1,111 @@
+"""Click commands ``cost-pipeline demo`` and ``cost-pipeline dev``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from cost_pipeline import settings
+from cost_pipeline.demo.dagster_home import ensure_dagster_home, has_pool_limit
+from cost_pipeline.demo.environment import patched_environ, run_env
+from cost_pipeline.demo.local_server import ServerStartError, serve_local
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def demo_days(count: int, today: date | None = None) -> list[date]:
+    """The last ``count`` complete UTC days, oldest first."""
+    today = today or datetime.now(UTC).date()
+    return [today - timedelta(days=offset) for offset in range(count, 0, -1)]
+
+
+@click.command("demo")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 31),
+              help="How many past UTC days to generate traffic for and process.")  # fmt: skip
+def demo(days: int) -> None:
+    """Start serve-local, simulate a week of LLM traffic, run the pipeline, print the spend."""
+    from cost_pipeline.demo.pipeline import run_days
+    from cost_pipeline.demo.report import print_spend, print_where_things_are
+    from cost_pipeline.partitions import PARTITIONS_START_DATE
+
+    console = Console()
+    window = demo_days(days)
+    if window[0] < date.fromisoformat(PARTITIONS_START_DATE):
+        raise click.ClickException(
+            f"{window[0]} is before the first partition ({PARTITIONS_START_DATE}); "
+            "set COST_PIPELINE_START_DATE earlier"
+        )
+    home = settings.home_dir().resolve()
+    try:
+        with serve_local(settings.local_data_dir().resolve()) as server:
+            console.print(f"serve-local (Langfuse API + provider simulator) on {server.base_url}")
+            with patched_environ(run_env(home, server)):
+                outcome = run_days(window, console)
+                warehouse, export_root = settings.warehouse_target(), settings.export_root()
+    except ServerStartError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        console.print("serve-local stopped.")
+    console.print(f"Loaded {outcome.rows_loaded:,} generations from Langfuse.\n")
+    print_spend(console, warehouse, window[0], window[-1])
+    for failed in outcome.failed_checks:
+        console.print(f"[yellow]check did not pass:[/yellow] {failed}")
+    print_where_things_are(console, warehouse, Path(export_root))
+
+
+@click.command("dev")
+@click.option("--port", default=3000, show_default=True, type=int,
+              help="Port of serve-local (0 picks a free one).")  # fmt: skip
+@click.option("--ui-host", default="127.0.0.1", show_default=True)
+@click.option("--ui-port", default=3001, show_default=True, type=int)
+def dev(port: int, ui_host: str, ui_port: int) -> None:
+    """Dagster UI (dg dev) with serve-local running in the background."""
+    console = Console()
+    home = settings.home_dir().resolve()
+    dagster_home = ensure_dagster_home(home / "dagster_home")
+    if not has_pool_limit(dagster_home):
+        console.print(
+            f"[yellow]{dagster_home}/dagster.yaml sets no pool limit; add "
+            "'concurrency: {pools: {default_limit: 1}}' so DuckDB writers never overlap.[/yellow]"
+        )
+    try:
+        with serve_local(settings.local_data_dir().resolve(), port=port) as server:
+            env = {**os.environ, **run_env(home, server, dagster_home)}
+            command = dagster_dev_command(ui_host, ui_port)
+            console.print(f"serve-local on {server.base_url}; DAGSTER_HOME={dagster_home}")
+            console.print(f"Dagster UI: http://{ui_host}:{ui_port}  (Ctrl-C stops both)")
+            code = _run_foreground(command, env)
+    except ServerStartError as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(code)
+
+
+def dagster_dev_command(host: str, port: int) -> list[str]:
+    """``dg dev`` in the project directory when available, else ``dagster dev -m ...``."""
+    bin_dir = Path(sys.executable).parent
+    pyproject = PROJECT_ROOT / "pyproject.toml"
+    dg = bin_dir / "dg"
+    if dg.exists() and pyproject.exists() and "[tool.dg]" in pyproject.read_text():
+        return [str(dg), "dev", "--host", host, "--port", str(port)]
+    return [str(bin_dir / "dagster"), "dev", "-m", "cost_pipeline.definitions",
+            "-h", host, "-p", str(port)]  # fmt: skip
+
+
+def _run_foreground(command: list[str], env: dict[str, str]) -> int:
+    cwd = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else None
+    process = subprocess.Popen(command, env=env, cwd=cwd)  # noqa: S603 - fixed argv
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to the whole group: give Dagster time to shut down cleanly.
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            return process.wait()

@@ -1,0 +1,36 @@
+"""A DAGSTER_HOME whose instance limits the DuckDB writer pool to one step at a time.
+
+DuckDB allows one writing process per database file. Every asset and check that opens the
+warehouse runs in the ``duckdb_writer`` pool; this instance config gives pools a limit of 1, so
+two runs (a backfill, the schedule, a manual run) never hold the file at the same time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cost_pipeline.warehouse.resource import WRITER_POOL
+
+DAGSTER_YAML = f"""\
+# Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
+# Every asset and check that opens the DuckDB warehouse runs in the "{WRITER_POOL}" pool.
+# DuckDB allows one writing process per file, so pools default to one step at a time.
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
+def ensure_dagster_home(path: Path) -> Path:
+    """Create ``path/dagster.yaml`` with the pool limit unless the user already has one."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return path.resolve()
+
+
+def has_pool_limit(path: Path) -> bool:
+    """Whether an existing dagster.yaml sets a pool limit (we never overwrite a user's file)."""
+    config = path / "dagster.yaml"
+    return config.exists() and "default_limit" in config.read_text()

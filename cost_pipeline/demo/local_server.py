@@ -1,0 +1,115 @@
+"""serve-local as a background process that is always stopped, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from cost_pipeline import settings
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+
+class ServerStartError(RuntimeError):
+    """serve-local did not come up; the message carries the end of its log."""
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    data_dir: Path
+    log_path: Path
+    pid: int
+
+    def client_env(self) -> dict[str, str]:
+        """Variables that point the Langfuse SDK, the loader and the provider SDKs at it."""
+        return {
+            "LANGFUSE_BASE_URL": self.base_url,
+            "LANGFUSE_PUBLIC_KEY": settings.LOCAL_PUBLIC_KEY,
+            "LANGFUSE_SECRET_KEY": settings.LOCAL_SECRET_KEY,
+            "OPENAI_BASE_URL": f"{self.base_url}/openai/v1",
+            "ANTHROPIC_BASE_URL": f"{self.base_url}/anthropic",
+        }
+
+
+@contextmanager
+def serve_local(
+    data_dir: Path, *, port: int = 0, host: str = "127.0.0.1"
+) -> Iterator[RunningServer]:
+    """Start ``cost-pipeline serve-local`` and yield once it listens; stop it on exit."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    runtime_file = data_dir / "serve-local.json"
+    runtime_file.unlink(missing_ok=True)  # a stale file from a killed server must not fool us
+    log_path = data_dir / "serve-local.log"
+    env = {
+        **os.environ,
+        # The local server's keys are the documented local ones, whatever the shell exports.
+        "LANGFUSE_PUBLIC_KEY": settings.LOCAL_PUBLIC_KEY,
+        "LANGFUSE_SECRET_KEY": settings.LOCAL_SECRET_KEY,
+    }
+    command = [sys.executable, "-m", "cost_pipeline.cli", "serve-local", "--host", host,
+               "--port", str(port), "--data-dir", str(data_dir)]  # fmt: skip
+    with log_path.open("ab") as log:
+        # Own session: Ctrl-C in the terminal reaches us, and we stop the server in order.
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        yield _wait_until_listening(process, runtime_file, log_path, data_dir)
+    finally:
+        _stop(process)
+
+
+def _wait_until_listening(
+    process: subprocess.Popen[bytes], runtime_file: Path, log_path: Path, data_dir: Path
+) -> RunningServer:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerStartError(
+                f"serve-local exited with code {process.returncode}:\n{_tail(log_path)}"
+            )
+        info = _read_runtime(runtime_file)
+        if info and info.get("pid") == process.pid:
+            return RunningServer(
+                base_url=info["base_url"], data_dir=data_dir, log_path=log_path, pid=process.pid
+            )
+        time.sleep(0.05)
+    raise ServerStartError(
+        f"serve-local did not start within {START_TIMEOUT_S:.0f}s:\n{_tail(log_path)}"
+    )
+
+
+def _read_runtime(path: Path) -> dict | None:
+    try:
+        return orjson.loads(path.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return None  # not written yet, or caught mid-write
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"

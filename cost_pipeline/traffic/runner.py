@@ -10,8 +10,9 @@ from typing import Any
 
 import anthropic
 import openai
-from langfuse import Langfuse, get_client
+from langfuse import Langfuse
 
+from cost_pipeline import settings
 from cost_pipeline.llm import RecordedCall, instrument, recorded_at, track
 from cost_pipeline.traffic.plan import PlannedCall, plan_calls
 from cost_pipeline.traffic.prompts import request_for
@@ -33,6 +34,20 @@ class PartitionTraffic:
     @property
     def failed(self) -> int:
         return sum(1 for record in self.records if record.recorded.level == "ERROR")
+
+
+def traffic_langfuse() -> Langfuse:
+    """A client for the configured Langfuse (LANGFUSE_* env vars).
+
+    Explicit rather than ``get_client()``: with several Langfuse projects in one process that
+    returns a disabled client, and synthetic traffic must never be dropped silently.
+    """
+    connection = settings.langfuse_connection()
+    return Langfuse(
+        public_key=connection.public_key,
+        secret_key=connection.secret_key,
+        base_url=connection.base_url,
+    )
 
 
 def _clients(targets: Targets, sink: Callable[[RecordedCall], None], lf: Langfuse) -> dict:
@@ -84,7 +99,7 @@ def run_partition(
     if targets.max_calls is not None and len(sendable) > targets.max_calls:
         traffic.skipped += len(sendable) - targets.max_calls
         sendable = sendable[: targets.max_calls]
-    lf = langfuse or get_client()
+    lf = langfuse or traffic_langfuse()
     current: list[PlannedCall] = []
 
     def sink(recorded: RecordedCall) -> None:

@@ -1,0 +1,42 @@
+"""The demo's background serve-local: up when yielded, always stopped afterwards.
+
+One test, one real server: starting serve-local costs seconds, so the start-failure case
+(a second server on the first one's port) runs while the first is up.
+"""
+
+import os
+
+import httpx
+import pytest
+
+from cost_pipeline.demo.local_server import ServerStartError, serve_local
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_server_lifecycle_start_failure_and_stop_after_an_error(tmp_path):
+    with pytest.raises(RuntimeError, match="boom"), serve_local(tmp_path / "data") as server:
+        health = httpx.get(f"{server.base_url}/api/public/health", timeout=10)
+        assert health.status_code == 200
+        env = server.client_env()
+        assert env["OPENAI_BASE_URL"] == f"{server.base_url}/openai/v1"
+        assert env["LANGFUSE_BASE_URL"] == server.base_url
+
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with (
+            pytest.raises(ServerStartError, match="exited with code"),
+            serve_local(tmp_path / "second", port=port),
+        ):
+            pass
+
+        pid = server.pid
+        raise RuntimeError("boom")
+    assert not alive(pid)  # stopped and reaped despite the error
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{server.base_url}/api/public/health", timeout=2)

@@ -3,6 +3,7 @@
 from cost_pipeline.langfuse.client import ObservationsClient
 from cost_pipeline.langfuse.errors import (
     CursorLoopError,
+    FetchCancelled,
     InvalidPageError,
     LangfuseAuthError,
     LangfuseError,
@@ -16,6 +17,7 @@ from cost_pipeline.langfuse.retry import RequestStats, RetryPolicy
 __all__ = [
     "COST_FIELD_GROUPS",
     "CursorLoopError",
+    "FetchCancelled",
     "InvalidPageError",
     "LangfuseAuthError",
     "LangfuseError",

@@ -20,6 +20,7 @@ import orjson
 from cost_pipeline import settings
 from cost_pipeline.langfuse.errors import (
     CursorLoopError,
+    FetchCancelled,
     InvalidPageError,
     LangfuseAuthError,
     LangfuseRequestError,
@@ -100,7 +101,7 @@ class ObservationsClient:
         """Every page of ``window``, starting after ``cursor`` (e.g. a checkpoint), in order."""
         seen: set[str] = {cursor} if cursor else set()
         while stop is None or not stop.is_set():
-            page = self._fetch_without_loop(window, cursor, seen)
+            page = self._fetch_without_loop(window, cursor, seen, stop)
             yield page
             if page.next_cursor is None:
                 return
@@ -108,15 +109,19 @@ class ObservationsClient:
             cursor = page.next_cursor
 
     def _fetch_without_loop(
-        self, window: ObservationWindow, cursor: str | None, seen: set[str]
+        self,
+        window: ObservationWindow,
+        cursor: str | None,
+        seen: set[str],
+        stop: threading.Event | None,
     ) -> Page:
         for refetch in range(_CURSOR_REPEAT_REFETCHES + 1):
-            page = self.fetch_page(window, cursor)
+            page = self.fetch_page(window, cursor, stop)
             if page.next_cursor is None or page.next_cursor not in seen:
                 return page
             problem = f"already followed cursor returned for window {window.describe()}"
             if refetch < _CURSOR_REPEAT_REFETCHES:
-                self._wait(refetch + 1, None, problem)
+                self.wait_before_retry(refetch + 1, problem, stop=stop)
         raise CursorLoopError(
             f"Langfuse keeps returning a cursor this load already followed (window "
             f"{window.describe()}, {len(seen)} cursors so far, asked "
@@ -125,7 +130,12 @@ class ObservationsClient:
             f"full_refresh."
         )
 
-    def fetch_page(self, window: ObservationWindow, cursor: str | None) -> Page:
+    def fetch_page(
+        self,
+        window: ObservationWindow,
+        cursor: str | None,
+        stop: threading.Event | None = None,
+    ) -> Page:
         """One page, retried on rate limits, server errors, timeouts, drops and cut bodies."""
         attempt = 0
         while True:
@@ -138,7 +148,7 @@ class ObservationsClient:
                     f"Langfuse request failed {attempt} times in a row "
                     f"(window {window.describe()}); last problem: {problem}"
                 )
-            self._wait(attempt, retry_after, problem)
+            self.wait_before_retry(attempt, problem, retry_after=retry_after, stop=stop)
 
     def _attempt(
         self, window: ObservationWindow, cursor: str | None
@@ -168,7 +178,15 @@ class ObservationsClient:
             return f"HTTP {status}: {self._server_message(body)}", _retry_after(response, body)
         raise LangfuseRequestError(self._request_message(status, body))
 
-    def _wait(self, retry_number: int, retry_after: float | None, problem: str) -> None:
+    def wait_before_retry(
+        self,
+        retry_number: int,
+        problem: str,
+        *,
+        retry_after: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Back off (booked against the load's retry budget); ``stop`` cuts the wait short."""
         with self._rng_lock:
             if retry_after is None:
                 delay = self.policy.backoff(retry_number, self._rng)
@@ -177,7 +195,10 @@ class ObservationsClient:
                 delay = retry_after + self._rng.uniform(0, min(1.0, 0.1 * retry_after + 0.05))
         self.stats.reserve_wait(delay, self.policy, problem)
         self._log.warning(f"Langfuse: {problem}; retry {retry_number} in {delay:.2f}s")
-        self._sleep(delay)
+        if stop is None:
+            self._sleep(delay)
+        elif stop.wait(delay):
+            raise FetchCancelled("the load stopped while waiting to retry")
 
     # -------------------------------------------------------------- messages
 

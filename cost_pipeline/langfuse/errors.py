@@ -25,3 +25,7 @@ class CursorLoopError(LangfuseError):
 
 class InvalidPageError(LangfuseError):
     """A 200 response whose body is not a complete observations page (cut or corrupt)."""
+
+
+class FetchCancelled(LangfuseError):
+    """The load was stopped (another part failed) while this fetch waited."""

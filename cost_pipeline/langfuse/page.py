@@ -2,8 +2,9 @@
 
 The loader parses pages once, in DuckDB. Here we only need the cursor, so instead of decoding a
 1 MB body into Python objects we read the small ``meta`` object at its end. A body cut short
-never ends in a ``meta`` object, so the same check catches truncated responses; bodies laid out
-differently fall back to a full parse.
+never ends in a ``meta`` object, so the same check catches truncated responses, and the leading
+``{"data":[`` guarantees the loader a data array. Bodies laid out differently fall back to a full
+parse; a body cut or corrupted in the middle is caught when DuckDB parses it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import orjson
 from cost_pipeline.langfuse.errors import InvalidPageError
 from cost_pipeline.langfuse.query import ObservationWindow
 
-# `"meta": {...}}` closing the document; meta holds no nested objects.
+# A page as Langfuse serialises it: `{"data":[` ... `"meta":{...}}`; meta holds no nested objects.
+_LEADING_DATA = re.compile(rb'^\{\s*"data"\s*:\s*\[')
 _TRAILING_META = re.compile(rb'"meta"\s*:\s*(\{[^{}]*\})\s*\}\s*$')
 # Only the tail is searched: the meta object is tiny and the body can be megabytes.
 _TAIL_BYTES = 4096
@@ -40,7 +42,7 @@ def next_cursor_of(body: bytes) -> str | None:
     if not stripped.startswith(b"{"):
         raise InvalidPageError(f"response is not a JSON object (starts with {stripped[:20]!r})")
     match = _TRAILING_META.search(stripped[-_TAIL_BYTES:])
-    if match:
+    if match and _LEADING_DATA.match(stripped):
         try:
             meta = orjson.loads(match.group(1))
         except orjson.JSONDecodeError:

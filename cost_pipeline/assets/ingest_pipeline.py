@@ -1,0 +1,292 @@
+"""Fetch pages and write them at the same time: fetcher threads -> bounded queue -> one writer.
+
+Fetchers (one per time window at a time) spool each page to a file and queue its name; the writer
+takes whatever is queued (up to a batch) and commits it with its checkpoint in one transaction.
+The DuckDB connection is open only while there is SQL to run: when the queue stays empty (slow
+network, retry waits) the writer closes it, so the file lock is never held across HTTP waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+import duckdb
+
+from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
+from cost_pipeline.warehouse.parse import prepare_session
+from cost_pipeline.warehouse.plan import WindowTask
+from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline.warehouse.spool import PageSpool, SpooledPage
+from cost_pipeline.warehouse.state import LoadCounters
+from cost_pipeline.warehouse.upsert import BatchResult, write_batch
+
+_PROGRESS_EVERY_S = 5.0
+
+
+class Log(Protocol):
+    def info(self, msg: str) -> None: ...
+
+    def warning(self, msg: str) -> None: ...
+
+
+class CorruptPages(RuntimeError):
+    """Pages that were not valid JSON: everything before them is committed, fetch them again."""
+
+    def __init__(self, pages: list[SpooledPage]) -> None:
+        super().__init__(f"{len(pages)} page(s) were not valid JSON")
+        self.pages = pages
+
+
+class LoadInterrupted(RuntimeError):
+    """Raised by the test-only ``stop_after_pages`` option, like a crash after a checkpoint."""
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    page_limit: int = 1000
+    expand_metadata: tuple[str, ...] = ()
+    batch_pages: int = 25
+    queue_pages: int = 16
+    fetch_workers: int = 1
+    idle_close_s: float = 1.0
+    stop_after_pages: int | None = None
+
+
+@dataclass
+class PipelineTotals:
+    pages: int = 0
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_new: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    robust_pages: int = 0
+
+    def add(self, batch: BatchResult) -> None:
+        self.pages += len(batch.committed)
+        self.rows_received += batch.rows_received
+        self.rows_loaded += batch.rows_loaded
+        self.rows_new += batch.rows_new
+        self.rows_rejected += batch.rows_rejected
+        self.rows_duplicate += batch.rows_duplicate
+        self.robust_pages += batch.robust_pages
+
+
+@dataclass(frozen=True)
+class _FetcherDone:
+    error: BaseException | None
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        day: date,
+        client: ObservationsClient,
+        warehouse: WarehouseResource,
+        spool: PageSpool,
+        options: PipelineOptions,
+        log: Log,
+        counters: LoadCounters,
+    ) -> None:
+        self.day = day
+        self.client = client
+        self.warehouse = warehouse
+        self.spool = spool
+        self.options = options
+        self.log = log
+        self.api_base = counters  # api figures of earlier attempts of this load
+        self.counters = counters
+        self.totals = PipelineTotals()
+        self._seq = itertools.count()
+        self._seq_lock = threading.Lock()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._conn_scope = contextlib.ExitStack()
+        self._last_progress = time.monotonic()
+        self._started = time.monotonic()
+        self._finished = 0  # fetchers of the current run() that have reported back
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, tasks: tuple[WindowTask, ...]) -> None:
+        """Fetch ``tasks`` and write every page; raises the first fetch or write failure."""
+        if not tasks:
+            return
+        pages: queue.Queue[SpooledPage | _FetcherDone] = queue.Queue(self.options.queue_pages)
+        stop = threading.Event()
+        pending = deque(tasks)
+        fetchers = [
+            threading.Thread(
+                target=self._fetch, args=(pending, pages, stop), name=f"fetch-{i}", daemon=True
+            )
+            for i in range(min(self.options.fetch_workers, len(tasks)))
+        ]
+        for fetcher in fetchers:
+            fetcher.start()
+        self._finished = 0
+        try:
+            self._write_until_done(pages, len(fetchers), stop)
+        finally:
+            stop.set()
+            self._drain(pages, fetchers)
+            self._release_connection()
+
+    def _fetch(
+        self,
+        pending: deque[WindowTask],
+        out: queue.Queue[SpooledPage | _FetcherDone],
+        stop: threading.Event,
+    ) -> None:
+        error: BaseException | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    task = pending.popleft()
+                except IndexError:
+                    break
+                window = ObservationWindow(
+                    task.window_from,
+                    task.window_to,
+                    limit=self.options.page_limit,
+                    expand_metadata=self.options.expand_metadata,
+                )
+                for page in self.client.fetch_window(window, task.cursor, stop):
+                    with self._seq_lock:
+                        seq = next(self._seq)
+                    spooled = self.spool.write(
+                        seq,
+                        page.body,
+                        (task.window_from, task.window_to),
+                        page.request_cursor,
+                        page.next_cursor,
+                    )
+                    out.put(spooled)  # blocks while the writer is behind: bounded memory
+        except BaseException as exc:  # handed to the writer thread, which re-raises it
+            error = exc
+        finally:
+            out.put(_FetcherDone(error))
+
+    # ---------------------------------------------------------------- write
+
+    def _write_until_done(
+        self,
+        pages: queue.Queue[SpooledPage | _FetcherDone],
+        fetchers: int,
+        stop: threading.Event,
+    ) -> None:
+        failure: BaseException | None = None
+        while self._finished < fetchers:
+            batch = []
+            for item in self._next_items(pages):
+                if isinstance(item, _FetcherDone):
+                    self._finished += 1
+                    if item.error is not None and failure is None:
+                        failure = item.error
+                        stop.set()  # the others stop too; what is queued still gets written
+                else:
+                    batch.append(item)
+            if batch:
+                self._write(batch)
+        if failure is not None:
+            raise failure
+
+    def _next_items(
+        self, pages: queue.Queue[SpooledPage | _FetcherDone]
+    ) -> Iterator[SpooledPage | _FetcherDone]:
+        """The first queued item (waiting if needed), then whatever else is ready, up to a batch."""
+        limit = self.options.batch_pages
+        if self.options.stop_after_pages is not None:
+            limit = max(1, min(limit, self.options.stop_after_pages - self.totals.pages))
+        try:
+            first = pages.get(timeout=self.options.idle_close_s if self._conn else None)
+        except queue.Empty:
+            self._release_connection()  # nothing to write for a while: free the file
+            first = pages.get()
+        yield first
+        taken = int(isinstance(first, SpooledPage))
+        while taken < limit:
+            try:
+                item = pages.get_nowait()
+            except queue.Empty:
+                return
+            taken += int(isinstance(item, SpooledPage))
+            yield item
+
+    def _write(self, batch: list[SpooledPage]) -> None:
+        stats = self.client.stats.snapshot()
+        before = replace(
+            self.counters,
+            api_requests=self.api_base.api_requests + int(stats["requests"]),
+            api_bytes=self.api_base.api_bytes + int(stats["bytes"]),
+            retries=self.api_base.retries + int(stats["retries"]),
+            retry_wait_s=self.api_base.retry_wait_s + stats["retry_wait_s"],
+        )
+        result = write_batch(self._connection(), self.day, batch, utc_now(), before)
+        self.counters = result.counters
+        self.totals.add(result)
+        self.spool.discard(batch)
+        if result.rows_rejected:
+            self.log.warning(
+                f"raw_generations {self.day}: {result.rows_rejected} row(s) rejected in this batch "
+                f"(see table rejected_generations for the reasons)"
+            )
+        self._report_progress()
+        if result.corrupt:
+            raise CorruptPages(result.corrupt)
+        limit = self.options.stop_after_pages
+        if limit is not None and self.totals.pages >= limit:
+            raise LoadInterrupted(f"stopped after {self.totals.pages} pages (stop_after_pages)")
+
+    def _report_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < _PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        elapsed = max(now - self._started, 1e-9)
+        totals = self.totals
+        self.log.info(
+            f"raw_generations {self.day}: {totals.pages} pages, {totals.rows_loaded:,} rows "
+            f"({totals.rows_loaded / elapsed:,.0f}/s), {totals.rows_rejected} rejected, "
+            f"{self.client.stats.bytes / 1e6:,.1f} MB fetched"
+        )
+
+    # ------------------------------------------------------------ plumbing
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._conn is None:
+            self._conn = self._conn_scope.enter_context(self.warehouse.get_connection())
+            prepare_session(self._conn)
+        return self._conn
+
+    def _release_connection(self) -> None:
+        self._conn = None
+        self._conn_scope.close()
+
+    def _drain(
+        self, pages: queue.Queue[SpooledPage | _FetcherDone], fetchers: list[threading.Thread]
+    ) -> None:
+        """After a failure: unblock the fetchers, drop their unwritten pages, wait for them.
+
+        Every fetcher ends by queueing a _FetcherDone (stop cuts its retry waits short), so
+        blocking on the queue until each has reported cannot hang.
+        """
+        while self._finished < len(fetchers):
+            item = pages.get()
+            if isinstance(item, _FetcherDone):
+                self._finished += 1
+            else:
+                self.spool.discard([item])
+        for fetcher in fetchers:
+            fetcher.join()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,182 @@
+"""Page files -> the typed ``batch_rows`` temp table, in DuckDB, with no Python object per row.
+
+The fast path reads all pages of a batch in one ``read_json`` with a typed schema. Pages it cannot
+read, and pages holding any row that must be rejected, are read again element by element (the
+robust path), which keeps each odd observation's raw JSON for ``rejected_generations``. A page
+that is not valid JSON at all is reported as corrupt: the caller fetches it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from cost_pipeline.warehouse.spool import SpooledPage
+from cost_pipeline.warehouse.sql_files import read_sql
+
+# Observation keys we read. Scalars are read as text (any JSON value converts, so an odd type
+# never fails a page) and cast in SQL; nested values stay JSON.
+OBSERVATION_FIELDS: tuple[tuple[str, str], ...] = (
+    *(
+        (name, "VARCHAR")
+        for name in (
+            "id",
+            "traceId",
+            "parentObservationId",
+            "startTime",
+            "endTime",
+            "completionStartTime",
+            "type",
+            "name",
+            "level",
+            "statusMessage",
+            "version",
+            "environment",
+            "userId",
+            "sessionId",
+            "traceName",
+            "release",
+            "model",
+            "modelId",
+            "internalModelId",
+            "inputCost",
+            "outputCost",
+            "latency",
+            "timeToFirstToken",
+        )
+    ),
+    ("tags", "JSON"),
+    ("usageDetails", "JSON"),
+    ("costDetails", "JSON"),
+    ("metadata", "JSON"),
+)
+
+# usageDetails keys that feed a token class (see typed_rows.sql); each must be a plausible count.
+USAGE_KEYS: tuple[str, ...] = (
+    "input",
+    "input_cached_tokens",
+    "input_cache_read",
+    "cache_read_input_tokens",
+    "input_cache_creation",
+    "input_cache_creation_5m",
+    "input_cache_creation_1h",
+    "cache_creation_input_tokens",
+    "output",
+    "output_reasoning_tokens",
+    "output_reasoning",
+    "total",
+)
+
+# No model takes 100M tokens in one call; a bigger count is a bug or hostile, not usage.
+MAX_TOKENS_PER_OBSERVATION = 100_000_000
+MAX_USD_PER_OBSERVATION = 1_000_000
+
+
+@dataclass(frozen=True)
+class StagedBatch:
+    corrupt: list[SpooledPage]  # pages that are not valid JSON documents with a data array
+    robust_pages: int  # pages that needed the element-by-element read
+
+
+def prepare_session(conn: duckdb.DuckDBPyConnection) -> None:
+    """Once per connection: UTC for offset-less timestamps, and the parsing macros."""
+    conn.execute("set TimeZone = 'UTC'")
+    conn.execute(read_sql("parse/macros.sql"))
+
+
+def stage_batch(
+    conn: duckdb.DuckDBPyConnection, pages: list[SpooledPage], loaded_at: datetime
+) -> StagedBatch:
+    """Fill temp table ``batch_rows`` (typed columns + seq, raw, reject_reason) from ``pages``."""
+    conn.execute(
+        "create or replace temp table batch_pages as select "
+        "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as seq, "
+        "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to",
+        [
+            [p.path for p in pages],
+            [p.seq for p in pages],
+            [p.window_from for p in pages],
+            [p.window_to for p in pages],
+        ],
+    )
+    try:
+        conn.execute(
+            f"create or replace temp table batch_rows as {_typed_sql(_fast_source())}",
+            [[p.path for p in pages], loaded_at],
+        )
+    except duckdb.Error:
+        # Some page does not fit the typed read: take each page on its own.
+        conn.execute(
+            f"create or replace temp table batch_rows as {_typed_sql(_empty_source())}",
+            [loaded_at],
+        )
+        return _stage_robustly(conn, pages, loaded_at)
+    flagged = {
+        row[0]
+        for row in conn.execute(
+            "select distinct seq from batch_rows where reject_reason is not null"
+        ).fetchall()
+    }
+    if not flagged:
+        return StagedBatch(corrupt=[], robust_pages=0)
+    conn.execute(
+        "delete from batch_rows where seq in (select unnest(?::bigint[]))", [sorted(flagged)]
+    )
+    return _stage_robustly(conn, [p for p in pages if p.seq in flagged], loaded_at)
+
+
+def _stage_robustly(
+    conn: duckdb.DuckDBPyConnection, pages: list[SpooledPage], loaded_at: datetime
+) -> StagedBatch:
+    corrupt = []
+    robust_sql = f"insert into batch_rows {_typed_sql(_robust_source())}"
+    for page in pages:
+        usable = conn.execute(read_sql("parse/page_check.sql"), [page.path]).fetchone()
+        if not usable or not usable[0]:
+            corrupt.append(page)
+            continue
+        conn.execute(robust_sql, [page.path, page.seq, page.window_from, page.window_to, loaded_at])
+    return StagedBatch(corrupt=corrupt, robust_pages=len(pages) - len(corrupt))
+
+
+def _typed_sql(source_sql: str) -> str:
+    token_checks = "\n            ".join(
+        f'when not token_count_ok(u."{key}", {MAX_TOKENS_PER_OBSERVATION}) then '
+        f"'usageDetails.{key} is not a plausible token count: ' || excerpt(u.\"{key}\")"
+        for key in USAGE_KEYS
+    )
+    return (
+        read_sql("parse/typed_rows.sql")
+        .replace("{{ source }}", source_sql)
+        .replace("{{ usage_struct }}", _json_structure([(k, "JSON") for k in USAGE_KEYS]))
+        .replace("{{ token_checks }}", token_checks)
+        .replace("{{ max_usd }}", str(MAX_USD_PER_OBSERVATION))
+    )
+
+
+def _fast_source() -> str:
+    return read_sql("parse/fast_source.sql").replace("{{ observation_type }}", _struct_type())
+
+
+def _struct_type() -> str:
+    return "STRUCT(" + ", ".join(f'"{n}" {t}' for n, t in OBSERVATION_FIELDS) + ")"
+
+
+def _empty_source() -> str:
+    return (
+        "select null::bigint as seq, null::timestamp as window_from, "
+        f"null::timestamp as window_to, null::{_struct_type()} as o, null::json as raw, "
+        "null::varchar as shape_problem where false"
+    )
+
+
+def _robust_source() -> str:
+    return read_sql("parse/robust_source.sql").replace(
+        "{{ observation_structure }}", _json_structure(OBSERVATION_FIELDS)
+    )
+
+
+def _json_structure(fields: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
+    return "{" + ",".join(f'"{name}":"{type_}"' for name, type_ in fields) + "}"

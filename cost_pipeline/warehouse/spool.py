@@ -1,0 +1,57 @@
+"""Page bodies spooled to local files, so DuckDB's read_json parses them straight from disk.
+
+The fetching side writes each page once and keeps no copy in memory: memory stays bounded by
+the queue of file names, and a batch of pages becomes a single read_json over its files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SpooledPage:
+    path: str
+    seq: int  # load-wide fetch order: a later page wins over an earlier copy of the same id
+    window_from: datetime
+    window_to: datetime
+    request_cursor: str | None
+    next_cursor: str | None
+    size: int
+
+
+class PageSpool:
+    def __init__(self, parent: str | None = None) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="cost-pipeline-pages-", dir=parent))
+
+    def write(
+        self,
+        seq: int,
+        body: bytes,
+        window: tuple[datetime, datetime],
+        request_cursor: str | None,
+        next_cursor: str | None,
+    ) -> SpooledPage:
+        path = self.directory / f"page-{seq:08d}.json"
+        path.write_bytes(body)
+        return SpooledPage(
+            str(path), seq, window[0], window[1], request_cursor, next_cursor, len(body)
+        )
+
+    @staticmethod
+    def discard(pages: list[SpooledPage]) -> None:
+        for page in pages:
+            Path(page.path).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> PageSpool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

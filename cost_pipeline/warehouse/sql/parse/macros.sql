@@ -1,0 +1,30 @@
+-- Helpers for turning Langfuse JSON values into typed columns without ever failing a batch:
+-- anything unusable becomes null here and is named as the row's reject reason further on.
+
+-- ISO-8601 text (any offset) -> naive UTC timestamp at Langfuse's millisecond precision.
+create or replace temp macro utc_ms(iso_text) as
+    date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)));
+
+-- A token count is a JSON integer; floats, strings and overflowing numbers are not.
+create or replace temp macro token_count(value) as
+    case when json_type(value) in ('UBIGINT', 'BIGINT') then try_cast(value as bigint) end;
+
+create or replace temp macro token_count_ok(value, max_tokens) as
+    value is null
+    or json_type(value) = 'NULL'
+    or coalesce(token_count(value) between 0 and max_tokens, false);
+
+create or replace temp macro usd_amount(value) as
+    case
+        when json_type(value) in ('UBIGINT', 'BIGINT', 'DOUBLE')
+            then try_cast(value as decimal(38, 12))
+    end;
+
+create or replace temp macro usd_amount_ok(value, max_usd) as
+    value is null
+    or json_type(value) = 'NULL'
+    or coalesce(usd_amount(value) between 0 and max_usd, false);
+
+-- Short, single-line excerpt of a JSON value for a reject reason.
+create or replace temp macro excerpt(value) as
+    left(replace(coalesce(value::varchar, 'null'), chr(10), ' '), 80);

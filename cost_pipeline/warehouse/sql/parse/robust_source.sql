@@ -1,0 +1,25 @@
+-- One page read element by element, so a single odd observation (not an object, duplicate keys)
+-- becomes one rejected row with its raw JSON instead of failing the whole page.
+with document as (
+    select try_cast(content as json) as page
+    from read_text(?)
+),
+
+elements as (
+    select unnest(from_json(page -> '$.data', '["JSON"]')) as element
+    from document
+)
+
+select
+    ?::bigint as seq,
+    ?::timestamp as window_from,
+    ?::timestamp as window_to,
+    try(from_json(element, '{{ observation_structure }}')) as o,
+    element as raw,
+    case
+        when element is null or json_type(element) <> 'OBJECT'
+            then 'observation is not a JSON object'
+        when len(json_keys(element)) <> len(list_distinct(json_keys(element)))
+            then 'observation has duplicate keys'
+    end as shape_problem
+from elements

@@ -1,0 +1,166 @@
+-- Observations (from fast_source.sql or robust_source.sql) -> raw_generations columns, plus the
+-- reason a row cannot be used (null when it can). Nothing here raises on odd values.
+with source as (
+    {{ source }}
+),
+
+typed as (
+    select
+        seq,
+        window_from,
+        window_to,
+        raw,
+        shape_problem,
+        ---------- ids
+        nullif(o.id, '') as id,
+        nullif(o.traceId, '') as trace_id,
+        nullif(o.parentObservationId, '') as parent_observation_id,
+        ---------- timestamps
+        o.startTime as start_time_text,
+        utc_ms(o.startTime) as start_time,
+        utc_ms(o.endTime) as end_time,
+        utc_ms(o.completionStartTime) as completion_start_time,
+        ---------- observation (Langfuse sends "" for unset strings)
+        nullif(o.type, '') as type,
+        nullif(o.name, '') as name,
+        nullif(o.level, '') as level,
+        nullif(o.statusMessage, '') as status_message,
+        nullif(o.version, '') as version,
+        nullif(o.environment, '') as environment,
+        ---------- trace context
+        nullif(o.userId, '') as user_id,
+        nullif(o.sessionId, '') as session_id,
+        nullif(o.traceName, '') as trace_name,
+        nullif(o.release, '') as release,
+        o.tags as tags_json,
+        ---------- model, usage, cost
+        nullif(o.model, '') as model,
+        coalesce(nullif(o.modelId, ''), nullif(o.internalModelId, '')) as model_id,
+        o.usageDetails as usage_details,
+        case
+            when json_type(o.usageDetails) = 'OBJECT'
+                then from_json(o.usageDetails, '{{ usage_struct }}')
+        end as u,
+        o.costDetails as cost_details,
+        o.costDetails -> '$.total' as total_cost_json,
+        o.inputCost as input_cost_text,
+        o.outputCost as output_cost_text,
+        o.latency as latency_text,
+        o.timeToFirstToken as time_to_first_token_text,
+        o.metadata as metadata
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when shape_problem is not null then shape_problem
+            when id is null then 'missing id'
+            when length(id) > 512 then 'id longer than 512 characters'
+            when start_time_text is null then 'missing startTime'
+            when start_time is null
+                then 'startTime is not an ISO-8601 timestamp: ' || excerpt(start_time_text)
+            when start_time < window_from or start_time >= window_to
+                then 'startTime ' || strftime(start_time, '%Y-%m-%dT%H:%M:%S.%g')
+                    || ' is outside the requested window ['
+                    || strftime(window_from, '%Y-%m-%dT%H:%M:%S') || ', '
+                    || strftime(window_to, '%Y-%m-%dT%H:%M:%S') || ')'
+            when json_type(usage_details) not in ('OBJECT', 'NULL')
+                then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
+            {{ token_checks }}
+            when json_type(cost_details) not in ('OBJECT', 'NULL')
+                then 'costDetails is not a JSON object: ' || excerpt(cost_details)
+            when not usd_amount_ok(total_cost_json, {{ max_usd }})
+                then 'costDetails.total is not a plausible USD amount: '
+                    || excerpt(total_cost_json)
+        end as reject_reason
+    from typed
+),
+
+final as (
+    select
+        seq,
+        raw,
+        reject_reason,
+        ---------- ids
+        id,
+        trace_id,
+        parent_observation_id,
+        start_time::date as partition_date,
+        ---------- timestamps
+        start_time,
+        end_time,
+        completion_start_time,
+        ---------- observation
+        type,
+        name,
+        level,
+        status_message,
+        version,
+        environment,
+        ---------- trace context
+        user_id,
+        session_id,
+        trace_name,
+        release,
+        case json_type(tags_json)
+            when 'ARRAY' then try(from_json(tags_json, '["VARCHAR"]'))
+            when 'VARCHAR' then [tags_json ->> '$']
+        end as tags,
+        ---------- model and usage classes (missing keys count 0)
+        model,
+        model_id,
+        coalesce(token_count(u."input"), 0) as uncached_input_tokens,
+        coalesce(
+            token_count(u."input_cached_tokens"),
+            token_count(u."input_cache_read"),
+            token_count(u."cache_read_input_tokens"),
+            0
+        ) as cache_read_tokens,
+        coalesce(
+            token_count(u."input_cache_creation"),
+            case
+                when token_count(u."input_cache_creation_5m") is not null
+                    or token_count(u."input_cache_creation_1h") is not null
+                    then coalesce(token_count(u."input_cache_creation_5m"), 0)
+                    + coalesce(token_count(u."input_cache_creation_1h"), 0)
+            end,
+            token_count(u."cache_creation_input_tokens"),
+            0
+        ) as cache_write_tokens,
+        coalesce(token_count(u."input_cache_creation_1h"), 0) as cache_write_1h_tokens,
+        coalesce(token_count(u."output"), 0) as visible_output_tokens,
+        coalesce(
+            token_count(u."output_reasoning_tokens"),
+            token_count(u."output_reasoning"),
+            0
+        ) as reasoning_tokens,
+        token_count(u."total") as reported_total_tokens,
+        ---------- Langfuse's cost: only when it reports a total
+        usd_amount(total_cost_json) as langfuse_total_cost,
+        case
+            when usd_amount(total_cost_json) is not null
+                then try_cast(input_cost_text as decimal(38, 12))
+        end as langfuse_input_cost,
+        case
+            when usd_amount(total_cost_json) is not null
+                then try_cast(output_cost_text as decimal(38, 12))
+        end as langfuse_output_cost,
+        coalesce(
+            try_cast(latency_text as double),
+            date_diff('millisecond', start_time, end_time) / 1000.0
+        ) as latency_s,
+        coalesce(
+            try_cast(time_to_first_token_text as double),
+            date_diff('millisecond', start_time, completion_start_time) / 1000.0
+        ) as time_to_first_token_s,
+        ---------- verbatim
+        usage_details,
+        cost_details,
+        metadata,
+        ?::timestamp as loaded_at
+    from checked
+)
+
+select * from final

@@ -1,0 +1,240 @@
+"""Per-partition ingest state: where each load stands, so re-runs read little and crashes resume.
+
+``ingest_state`` holds one row per day (status, mode, high-water start time, counters);
+``ingest_windows`` the time windows of that day's current load and the cursor each has reached.
+Batch checkpoints are written by the caller inside the same transaction as the rows they cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+
+RUNNING, FAILED, COMPLETE = "running", "failed", "complete"
+OPEN_WINDOW, COMPLETE_WINDOW = "open", "complete"
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window_from: datetime
+    window_to: datetime
+    status: str
+    next_cursor: str | None
+    pages: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN_WINDOW
+
+
+@dataclass(frozen=True)
+class LoadCounters:
+    """Cumulative figures of the current load (all attempts), written at every checkpoint."""
+
+    pages: int
+    rows_loaded: int
+    rows_rejected: int
+    api_requests: int
+    api_bytes: int
+    retries: int
+    retry_wait_s: float
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    partition_date: date
+    status: str
+    mode: str
+    high_water: datetime | None
+    started_at: datetime | None
+    counters: LoadCounters
+    windows: tuple[WindowState, ...] = field(default=())
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in (RUNNING, FAILED)
+
+
+ZERO_COUNTERS = LoadCounters(0, 0, 0, 0, 0, 0, 0.0)
+
+
+@dataclass(frozen=True)
+class WindowProgress:
+    """What one committed batch did to one window."""
+
+    window_from: datetime
+    next_cursor: str | None
+    pages: int
+
+
+def read_state(conn: duckdb.DuckDBPyConnection, day: date) -> PartitionState | None:
+    row = conn.execute(
+        "select status, mode, high_water, started_at, pages, rows_loaded, rows_rejected, "
+        "api_requests, api_bytes, retries, retry_wait_s from ingest_state where partition_date = ?",
+        [day],
+    ).fetchone()
+    if row is None:
+        return None
+    windows = conn.execute(
+        "select window_from, window_to, status, next_cursor, pages from ingest_windows "
+        "where partition_date = ? order by window_from desc",
+        [day],
+    ).fetchall()
+    return PartitionState(
+        partition_date=day,
+        status=row[0],
+        mode=row[1],
+        high_water=row[2],
+        started_at=row[3],
+        counters=LoadCounters(*row[4:]),
+        windows=tuple(WindowState(*window) for window in windows),
+    )
+
+
+def start_load(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    mode: str,
+    windows: list[tuple[datetime, datetime]],
+    now: datetime,
+) -> None:
+    """Begin a new load of ``day``: fresh windows and counters; the high-water mark is kept."""
+    conn.execute("begin")
+    try:
+        conn.execute("delete from ingest_windows where partition_date = ?", [day])
+        for window_from, window_to in windows:
+            conn.execute(
+                "insert into ingest_windows (partition_date, window_from, window_to, status, "
+                "updated_at) values (?, ?, ?, ?, ?)",
+                [day, window_from, window_to, OPEN_WINDOW, now],
+            )
+        conn.execute(
+            """
+            insert into ingest_state (partition_date, status, mode, window_from, window_to,
+                started_at, updated_at)
+            values ($day, $status, $mode, $window_from, $window_to, $now, $now)
+            on conflict (partition_date) do update set
+                status = excluded.status, mode = excluded.mode, last_cursor = null,
+                window_from = excluded.window_from, window_to = excluded.window_to,
+                pages = 0, rows_loaded = 0, rows_rejected = 0, api_requests = 0,
+                api_bytes = 0, retries = 0, retry_wait_s = 0, started_at = excluded.started_at,
+                updated_at = excluded.updated_at, finished_at = null, duration_s = null,
+                error = null
+            """,
+            {
+                "day": day,
+                "status": RUNNING,
+                "mode": mode,
+                "window_from": min(w[0] for w in windows),
+                "window_to": max(w[1] for w in windows),
+                "now": now,
+            },
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+
+
+def resume_load(conn: duckdb.DuckDBPyConnection, day: date, now: datetime) -> None:
+    conn.execute(
+        "update ingest_state set status = ?, updated_at = ?, error = null where partition_date = ?",
+        [RUNNING, now, day],
+    )
+
+
+def record_checkpoint(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    progress: list[WindowProgress],
+    counters: LoadCounters,
+    batch_high_water: datetime | None,
+    now: datetime,
+) -> None:
+    """Advance the windows and counters; call inside the transaction that wrote the batch."""
+    for window in progress:
+        conn.execute(
+            "update ingest_windows set next_cursor = ?, status = ?, pages = pages + ?, "
+            "updated_at = ? where partition_date = ? and window_from = ?",
+            [
+                window.next_cursor,
+                OPEN_WINDOW if window.next_cursor else COMPLETE_WINDOW,
+                window.pages,
+                now,
+                day,
+                window.window_from,
+            ],
+        )
+    conn.execute(
+        """
+        update ingest_state set
+            high_water = greatest(high_water, $high_water),
+            last_cursor = coalesce($last_cursor, last_cursor),
+            pages = $pages, rows_loaded = $rows_loaded, rows_rejected = $rows_rejected,
+            api_requests = $api_requests, api_bytes = $api_bytes, retries = $retries,
+            retry_wait_s = $retry_wait_s, updated_at = $now
+        where partition_date = $day
+        """,
+        {
+            "high_water": batch_high_water,
+            "last_cursor": progress[-1].next_cursor if progress else None,
+            "pages": counters.pages,
+            "rows_loaded": counters.rows_loaded,
+            "rows_rejected": counters.rows_rejected,
+            "api_requests": counters.api_requests,
+            "api_bytes": counters.api_bytes,
+            "retries": counters.retries,
+            "retry_wait_s": counters.retry_wait_s,
+            "now": now,
+            "day": day,
+        },
+    )
+
+
+def finish_load(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    status: str,
+    now: datetime,
+    duration_s: float,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        "update ingest_state set status = ?, finished_at = ?, updated_at = ?, duration_s = ?, "
+        "error = ?, last_cursor = case when ? = 'complete' then null else last_cursor end "
+        "where partition_date = ?",
+        [status, now, now, duration_s, error, status, day],
+    )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One load attempt, for the ``ingest_runs`` history."""
+
+    run_id: str
+    partition_date: date
+    mode: str
+    status: str
+    window_from: datetime
+    window_to: datetime
+    pages: int
+    rows_loaded: int
+    rows_new: int
+    rows_rejected: int
+    api_requests: int
+    api_bytes: int
+    retries: int
+    retry_wait_s: float
+    started_at: datetime
+    finished_at: datetime
+    duration_s: float
+    error: str | None
+
+
+def record_run(conn: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
+    values = vars(run)
+    columns = ", ".join(values)
+    placeholders = ", ".join(f"${name}" for name in values)
+    conn.execute(f"insert into ingest_runs ({columns}) values ({placeholders})", values)

@@ -1,0 +1,143 @@
+"""Write one batch of pages: typed rows upserted by id, rejects kept, checkpoint advanced, all in
+one transaction, so a crash leaves either the whole batch with its checkpoint or neither."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+import duckdb
+
+from cost_pipeline.warehouse.parse import stage_batch
+from cost_pipeline.warehouse.spool import SpooledPage
+from cost_pipeline.warehouse.state import LoadCounters, WindowProgress, record_checkpoint
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    committed: list[SpooledPage]
+    corrupt: list[SpooledPage]  # first unreadable page of a window; later pages were not written
+    rows_received: int
+    rows_loaded: int  # distinct ids written
+    rows_new: int  # ids the warehouse did not have before
+    rows_rejected: int
+    rows_duplicate: int  # extra copies of an id inside the batch (the latest page wins)
+    robust_pages: int
+    high_water: datetime | None
+    counters: LoadCounters  # the load's cumulative counters after this batch
+
+
+def write_batch(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    pages: list[SpooledPage],
+    loaded_at: datetime,
+    counters: LoadCounters,
+) -> BatchResult:
+    """Upsert ``pages`` for partition ``day``; ``counters`` are the load's figures before it."""
+    conn.execute("begin")
+    try:
+        result = _write(conn, day, pages, loaded_at, counters)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return result
+
+
+def _write(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    pages: list[SpooledPage],
+    loaded_at: datetime,
+    counters: LoadCounters,
+) -> BatchResult:
+    staged = stage_batch(conn, pages, loaded_at)
+    committed = _pages_before_corruption(pages, staged.corrupt)
+    dropped = [p.seq for p in pages if p not in committed]
+    if dropped:
+        conn.execute("delete from batch_rows where seq in (select unnest(?::bigint[]))", [dropped])
+    rows_received = _count(conn, "select count(*) from batch_rows")
+    rows_rejected = _store_rejects(conn, day)
+    conn.execute(
+        "create or replace temp table batch_accepted as "
+        "select * exclude (seq, raw, reject_reason) from batch_rows "
+        "where reject_reason is null "
+        "qualify row_number() over (partition by id order by seq desc) = 1"
+    )
+    accepted = _count(conn, "select count(*) from batch_accepted")
+    replaced = _count(
+        conn, "delete from raw_generations where id in (select id from batch_accepted)"
+    )
+    conn.execute("insert into raw_generations by name select * from batch_accepted")
+    # An id that is usable now is no longer a reject.
+    conn.execute("delete from rejected_generations where id in (select id from batch_accepted)")
+    high_water = conn.execute("select max(start_time) from batch_accepted").fetchone()[0]
+    after = replace(
+        counters,
+        pages=counters.pages + len(committed),
+        rows_loaded=counters.rows_loaded + accepted,
+        rows_rejected=counters.rows_rejected + rows_rejected,
+    )
+    record_checkpoint(conn, day, _window_progress(committed), after, high_water, loaded_at)
+    return BatchResult(
+        committed=committed,
+        corrupt=staged.corrupt,
+        rows_received=rows_received,
+        rows_loaded=accepted,
+        rows_new=accepted - replaced,
+        rows_rejected=rows_rejected,
+        rows_duplicate=rows_received - rows_rejected - accepted,
+        robust_pages=staged.robust_pages,
+        high_water=high_water,
+        counters=after,
+    )
+
+
+def _store_rejects(conn: duckdb.DuckDBPyConnection, day: date) -> int:
+    rejected = _count(conn, "select count(*) from batch_rows where reject_reason is not null")
+    if not rejected:
+        return 0
+    # Re-reading the same bad row (re-run, overlap) replaces its earlier record.
+    conn.execute(
+        """
+        delete from rejected_generations as kept
+        using (select id, raw from batch_rows where reject_reason is not null) as fresh
+        where kept.id = fresh.id
+            or (kept.id is null and fresh.id is null and kept.raw::varchar = fresh.raw::varchar)
+        """
+    )
+    conn.execute(
+        "insert into rejected_generations (id, partition_date, reason, raw, loaded_at) "
+        "select id, ?, reject_reason, raw, loaded_at from batch_rows "
+        "where reject_reason is not null",
+        [day],
+    )
+    return rejected
+
+
+def _pages_before_corruption(
+    pages: list[SpooledPage], corrupt: list[SpooledPage]
+) -> list[SpooledPage]:
+    """Pages that can be committed: in each window, those before its first corrupt page."""
+    first_bad: dict[datetime, int] = {}
+    for page in corrupt:
+        first_bad[page.window_from] = min(page.seq, first_bad.get(page.window_from, page.seq))
+    return [p for p in pages if p.seq < first_bad.get(p.window_from, p.seq + 1)]
+
+
+def _window_progress(pages: list[SpooledPage]) -> list[WindowProgress]:
+    last: dict[datetime, SpooledPage] = {}
+    count: dict[datetime, int] = {}
+    for page in sorted(pages, key=lambda p: p.seq):
+        last[page.window_from] = page
+        count[page.window_from] = count.get(page.window_from, 0) + 1
+    return [
+        WindowProgress(window_from, page.next_cursor, count[window_from])
+        for window_from, page in sorted(last.items(), key=lambda item: item[1].seq)
+    ]
+
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,165 @@
+"""Cost of an observation, the way Langfuse decides it (reference notes section 7).
+
+1. Any provided cost wins completely: cost details are kept as sent; the total is the provided
+   ``total``, else ``input + output`` when those are the only keys, else unknown.
+2. Otherwise usage x price, with prices from genai-prices (cost_pipeline.llm.pricing): cache
+   reads, cache writes and reasoning are priced as their own classes.
+3. Otherwise (unknown model, or no usage) no cost: empty details, and the row carries no model
+   id or prices so a reader can tell "unpriced" from "free".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cost_pipeline.llm.pricing import ModelRates, TokenUsage
+
+_pricing_module: ModuleType | None = None
+
+
+def _pricing() -> ModuleType:
+    """cost_pipeline.llm.pricing, imported on first use.
+
+    Importing it loads the whole cost_pipeline.llm package (OpenAI, Anthropic and Langfuse SDKs,
+    ~2.5 s), which serve-local should not wait for before it starts listening.
+    """
+    global _pricing_module
+    if _pricing_module is None:
+        import cost_pipeline.llm.pricing as pricing
+
+        _pricing_module = pricing
+    return _pricing_module
+
+
+_CACHE_READ_KEYS = ("input_cached_tokens", "input_cache_read", "cache_read_input_tokens")
+_CACHE_WRITE_KEYS = ("input_cache_creation", "cache_creation_input_tokens")
+_REASONING_KEYS = ("output_reasoning_tokens", "output_reasoning")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMatch:
+    """What a model name resolved to: shown as modelId / inputPrice / outputPrice / totalPrice."""
+
+    model_ref: str  # the name as reported, which genai-prices resolves
+    model_id: str
+    input_price: str
+    output_price: str
+    rates: ModelRates
+    float_rates: tuple[float, float, float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class CostResult:
+    cost_details: dict[str, float]
+    total_cost: float | None  # None: Langfuse could not derive a total
+
+
+def _decimal_text(value: Decimal) -> str:
+    # Langfuse's v2 API returns prices as plain decimal strings, never exponent notation.
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+@lru_cache(maxsize=4096)
+def match_model(model: str | None) -> ModelMatch | None:
+    rates = _pricing().model_rates(model)
+    if rates is None:
+        return None
+    input_price, output_price = rates.input, rates.output
+    if rates.tiered:
+        # ModelRates probe a million tokens, i.e. the long-context tier; show the base tier.
+        probe_in = _pricing().price_usage(model, _pricing().TokenUsage(input=1000))
+        probe_out = _pricing().price_usage(model, _pricing().TokenUsage(output=1000))
+        if probe_in is not None and probe_out is not None:
+            input_price, output_price = probe_in.total / 1000, probe_out.total / 1000
+    return ModelMatch(
+        model_ref=model or "",
+        model_id=rates.model_id,
+        input_price=_decimal_text(input_price),
+        output_price=_decimal_text(output_price),
+        rates=rates,
+        float_rates=(
+            float(rates.input),
+            float(rates.cache_read),
+            float(rates.cache_write),
+            float(rates.cache_write_1h),
+            float(rates.output),
+            float(rates.reasoning),
+        ),
+    )
+
+
+def _first(usage: Mapping[str, int], keys: tuple[str, ...]) -> int:
+    for key in keys:
+        if key in usage:
+            return usage[key]
+    return 0
+
+
+def token_usage(usage: Mapping[str, int]) -> TokenUsage:
+    """Langfuse canonical usage keys -> genai-prices token classes (no class overlaps)."""
+    cache_write = _first(usage, _CACHE_WRITE_KEYS)
+    cache_write_1h = usage.get("input_cache_creation_1h", 0)
+    if not cache_write:
+        cache_write = usage.get("input_cache_creation_5m", 0) + cache_write_1h
+    return _pricing().TokenUsage(
+        input=usage.get("input", 0),
+        cache_read=_first(usage, _CACHE_READ_KEYS),
+        cache_write=max(cache_write - cache_write_1h, 0),
+        cache_write_1h=cache_write_1h,
+        output=usage.get("output", 0),
+        reasoning=_first(usage, _REASONING_KEYS),
+    )
+
+
+def provided_cost(cost_details: Mapping[str, Any]) -> CostResult:
+    details = {
+        str(key): float(value)
+        for key, value in cost_details.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    }
+    if "total" in details:
+        return CostResult(details, details["total"])
+    if details and set(details) <= {"input", "output"}:
+        details["total"] = details.get("input", 0.0) + details.get("output", 0.0)
+        return CostResult(details, details["total"])
+    return CostResult(details, None)
+
+
+def _linear_cost(match: ModelMatch, usage: TokenUsage) -> dict[str, float]:
+    r_in, r_read, r_write, r_write_1h, r_out, r_reason = match.float_rates
+    classes = {
+        "input": r_in * usage.input,
+        "input_cached_tokens": r_read * usage.cache_read,
+        "input_cache_creation": r_write * usage.cache_write + r_write_1h * usage.cache_write_1h,
+        "output": r_out * usage.output,
+        "output_reasoning_tokens": r_reason * usage.reasoning,
+    }
+    details = {key: value for key, value in classes.items() if value}
+    details["total"] = sum(classes.values())
+    return details
+
+
+def compute_cost(
+    match: ModelMatch | None, usage: Mapping[str, int], cost_details: Mapping[str, Any] | None
+) -> CostResult:
+    if cost_details:
+        provided = provided_cost(cost_details)
+        if provided.cost_details:
+            return provided
+    if match is None or not usage:
+        return CostResult({}, None)
+    tokens = token_usage(usage)
+    if match.rates.tiered:
+        priced = _pricing().price_usage(match.model_ref, tokens)
+        if priced is not None:
+            details = priced.as_cost_details()
+            return CostResult(details, details["total"])
+    details = _linear_cost(match, tokens)
+    return CostResult(details, details["total"])

@@ -1,0 +1,117 @@
+"""Pre-encode an observation into the JSON fragments a v2 page is assembled from.
+
+Encoding happens once, at ingestion. Each field group of the v2 API is stored as a ready-made
+JSON fragment with a leading comma (``,"name":"x","level":"DEFAULT"``), so serving a page is
+string concatenation inside SQLite instead of building and serialising a dict per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+# Field groups of GET /api/public/v2/observations and the keys each contributes. The order is
+# the storage order: the loader's groups are adjacent, so its page reads one contiguous slice.
+# "prices" is the "always" group: real values only when the model group is requested, nulls
+# otherwise; "metrics" is always served.
+GROUP_KEYS: dict[str, tuple[str, ...]] = {
+    "core": ("id", "traceId", "startTime", "endTime", "projectId", "parentObservationId", "type"),
+    "basic": (
+        "name",
+        "level",
+        "statusMessage",
+        "version",
+        "environment",
+        "bookmarked",
+        "public",
+        "userId",
+        "sessionId",
+        "isRootObservation",
+    ),
+    "time": ("completionStartTime", "createdAt", "updatedAt"),
+    "model": ("model", "internalModelId", "modelParameters"),
+    "usage": (
+        "usageDetails",
+        "inputUsage",
+        "outputUsage",
+        "totalUsage",
+        "costDetails",
+        "inputCost",
+        "outputCost",
+        "totalCost",
+        "usagePricingTierId",
+        "usagePricingTierName",
+    ),
+    "trace_context": ("tags", "release", "traceName"),
+    "metrics": ("latency", "timeToFirstToken"),
+    "prices": ("modelId", "inputPrice", "outputPrice", "totalPrice"),
+    "prompt": ("promptId", "promptName", "promptVersion"),
+    "io": ("input", "output"),
+}
+FRAGMENT_GROUPS: tuple[str, ...] = tuple(GROUP_KEYS)
+# io can be megabytes, so it gets its own column; the rest share one blob, sliced per group.
+SLICED_GROUPS: tuple[str, ...] = tuple(group for group in GROUP_KEYS if group != "io")
+KNOWN_KEYS: frozenset[str] = frozenset(k for keys in GROUP_KEYS.values() for k in keys) | {
+    "metadata"
+}
+NULL_PRICES: bytes = b',"modelId":null,"inputPrice":null,"outputPrice":null,"totalPrice":null'
+
+METADATA_VALUE_LIMIT = 200  # characters per metadata value unless expandMetadata names the key
+
+
+def fragment(values: Mapping[str, Any], keys: tuple[str, ...]) -> bytes:
+    """``,"k":v,...`` for the keys present in ``values`` (b"" when none is)."""
+    present = {key: values[key] for key in keys if key in values}
+    if not present:
+        return b""
+    encoded = orjson.dumps(present)
+    return b"," + encoded[1:-1]
+
+
+def all_fragments(values: Mapping[str, Any]) -> tuple[bytes, list[int], bytes]:
+    """(every group but io, concatenated in GROUP_KEYS order; each group's length; io)."""
+    parts = [fragment(values, GROUP_KEYS[group]) for group in SLICED_GROUPS]
+    return b"".join(parts), [len(part) for part in parts], fragment(values, GROUP_KEYS["io"])
+
+
+def extra_fragment(values: Mapping[str, Any]) -> bytes:
+    """Keys outside every group (only injected rows have them): served with the core group."""
+    extra = {key: value for key, value in values.items() if key not in KNOWN_KEYS}
+    return b"," + orjson.dumps(extra)[1:-1] if extra else b""
+
+
+def truncate_metadata(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Metadata as the API shows it by default, or None when no value needs truncating.
+
+    Langfuse stores each top-level value as a string (non-strings JSON-encoded) and cuts it at
+    200 characters; a cut value is no longer valid JSON, so it is returned as the cut string.
+    """
+    truncated: dict[str, Any] | None = None
+    for key, value in metadata.items():
+        if type(value) is str:
+            if len(value) <= METADATA_VALUE_LIMIT:
+                continue
+            text = value
+        elif isinstance(value, dict | list):
+            text = orjson.dumps(value).decode()
+        else:
+            continue
+        if len(text) > METADATA_VALUE_LIMIT:
+            if truncated is None:
+                truncated = dict(metadata)
+            truncated[key] = text[:METADATA_VALUE_LIMIT]
+    return truncated
+
+
+def encode_metadata(metadata: Any, *, truncate: bool = True) -> tuple[bytes, bytes | None]:
+    """(metadata as served by default, full values of the truncated keys or None) as JSON."""
+    if truncate and isinstance(metadata, dict):
+        cut = truncate_metadata(metadata)
+        if cut is not None:
+            overrides = {
+                key: metadata[key] for key, value in cut.items() if value is not metadata[key]
+            }
+            return orjson.dumps(cut), orjson.dumps(overrides)
+    return orjson.dumps(metadata), None

@@ -1,0 +1,146 @@
+"""SQL that assembles a whole v2 page inside SQLite.
+
+Each row's JSON is the concatenation of its stored fragments for the requested groups, and the
+page is one ``group_concat`` over the ordered rows, so Python receives a single bytes object per
+page. Order: ``start_time desc, trace_id desc, id desc`` (then insertion order for injected
+duplicates). Langfuse breaks start-time ties with ``xxHash32(trace_id)``; any deterministic
+tiebreak keeps cursor paging exact, and the plain trace id lets the index serve the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cost_pipeline.local.encode import NULL_PRICES, SLICED_GROUPS
+from cost_pipeline.local.observations_query import Cursor, PageQuery
+from cost_pipeline.local.rows import LENGTH_COLUMNS
+
+_ORDER = "order by start_ms desc, trace_id desc, id desc, seq desc"
+
+
+@dataclass(frozen=True)
+class PageResult:
+    body: bytes  # the rows' JSON objects joined by commas
+    rows: int
+    next_cursor: Cursor | None
+
+
+def _metadata_expr(expand: tuple[str, ...], params: dict[str, Any]) -> str:
+    """Truncated metadata, with the full values of the expandMetadata keys put back."""
+    served = "m_trunc"
+    # Keys with quotes cannot be written as a SQLite JSON path label; they stay truncated.
+    for index, key in enumerate(k for k in expand if '"' not in k and "\\" not in k):
+        name = f"mpath{index}"
+        params[name] = f'$."{key}"'
+        served = (
+            f"(case when json_type(cast(m_over as text), :{name}) is null then {served} "
+            f"else json_set(cast({served} as text), :{name}, "
+            f"json(cast(m_over as text) -> :{name})) end)"
+        )
+    if served != "m_trunc":
+        served = f"(case when m_over is null then m_trunc else {served} end)"
+    return f"""coalesce(',"metadata":' || {served}, '')"""
+
+
+def _slices(wanted: list[bool]) -> list[str]:
+    """substr() calls covering each run of adjacent wanted groups in the fragments blob."""
+    out: list[str] = []
+    index = 0
+    while index < len(wanted):
+        if not wanted[index]:
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(wanted) and wanted[end + 1]:
+            end += 1
+        offset = " + ".join(["1", *LENGTH_COLUMNS[:index]])
+        length = " + ".join(LENGTH_COLUMNS[index : end + 1])
+        out.append(f"substr(frags, {offset}, {length})")
+        index = end + 1
+    return out
+
+
+def row_json_expr(query: PageQuery, params: dict[str, Any]) -> str:
+    served = set(query.groups) | {"metrics"}  # latency and timeToFirstToken always present
+    if "model" in query.groups:
+        served.add("prices")
+    else:
+        params["null_prices"] = NULL_PRICES
+    parts = _slices([group in served for group in SLICED_GROUPS])
+    if "prices" not in served:
+        parts.append(":null_prices")
+    if "metadata" in query.groups:
+        parts.append(_metadata_expr(query.expand_metadata, params))
+    if "io" in query.groups:
+        parts.append("io")
+    # Every fragment starts with a comma; drop the first one.
+    return "'{' || substr(" + " || ".join(parts) + ", 2) || '}'"
+
+
+def _in(column: str, values: tuple[str, ...], params: dict[str, Any]) -> str:
+    names = []
+    for value in values:
+        name = f"p{len(params)}"
+        params[name] = value
+        names.append(f":{name}")
+    return f"{column} in ({', '.join(names)})"
+
+
+def where_clause(query: PageQuery, now_ms: int, params: dict[str, Any]) -> str:
+    params["now_ms"] = now_ms
+    clauses = ["visible_at_ms <= :now_ms"]
+    for column, values in query.filters.items():
+        clauses.append(_in(column, values, params))
+    if query.parent_ids:
+        real_ids = tuple(v for v in query.parent_ids if v)
+        options = [_in("parent_observation_id", real_ids, params)] if real_ids else []
+        if "" in query.parent_ids:
+            options.append("parent_observation_id is null")
+        clauses.append("(" + " or ".join(options) + ")")
+    if query.roots_only is not None:
+        clauses.append(f"is_root = {1 if query.roots_only else 0}")
+    if query.from_ms is not None:
+        params["from_ms"] = query.from_ms
+        clauses.append("start_ms >= :from_ms")
+    if query.to_ms is not None:
+        params["to_ms"] = query.to_ms
+        clauses.append("start_ms < :to_ms")
+    if query.cursor is not None:
+        params.update(
+            c_start=query.cursor.start_ms, c_trace=query.cursor.trace_id, c_id=query.cursor.id
+        )
+        clauses.append(
+            "start_ms <= :c_start and (start_ms < :c_start or trace_id < :c_trace"
+            " or (trace_id = :c_trace and id < :c_id))"
+        )
+    return " and ".join(clauses)
+
+
+def page_sql(query: PageQuery, now_ms: int) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"limit": query.limit, "fetch": query.limit + 1}
+    row_json = row_json_expr(query, params)
+    where = where_clause(query, now_ms, params)
+    # Fetch limit+1 rows: the extra one only tells whether another page exists.
+    sql = f"""
+        select cast(group_concat(j, ',') filter (where rn <= :limit) as blob),
+               count(*),
+               max(case when rn = :limit then start_ms end),
+               max(case when rn = :limit then trace_id end),
+               max(case when rn = :limit then id end)
+        from (
+            select row_number() over () as rn, start_ms, trace_id, id, {row_json} as j
+            from (select * from observations where {where} {_ORDER} limit :fetch)
+        )
+    """
+    return sql, params
+
+
+def run_page(conn: Any, query: PageQuery, now_ms: int) -> PageResult:
+    if query.limit == 0:
+        return PageResult(b"", 0, None)
+    sql, params = page_sql(query, now_ms)
+    body, fetched, last_start, last_trace, last_id = conn.execute(sql, params).fetchone()
+    more = fetched > query.limit
+    cursor = Cursor(last_start, last_trace, last_id) if more else None
+    return PageResult(body or b"", min(fetched, query.limit), cursor)

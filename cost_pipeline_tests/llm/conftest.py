@@ -1,0 +1,75 @@
+"""One real serve-local per test module, its own Langfuse project key, and readers for it.
+
+Each module gets a unique public key: the Langfuse SDK keeps one exporter per public key for
+the whole process, so reusing a key would send this module's spans to another module's server.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langfuse import Langfuse
+
+from cost_pipeline.llm import RecordedCall
+from cost_pipeline_tests.conftest import LocalServer, start_serve_local
+
+READ_FIELDS = "core,basic,time,model,usage,metadata,trace_context"
+READ_TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LocalServer]:
+    keys = {
+        "LANGFUSE_PUBLIC_KEY": f"pk-lf-{uuid.uuid4().hex[:12]}",
+        "LANGFUSE_SECRET_KEY": f"sk-lf-{uuid.uuid4().hex[:12]}",
+    }
+    with start_serve_local(tmp_path_factory.mktemp("serve-local"), env=keys) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def langfuse(server: LocalServer) -> Langfuse:
+    return Langfuse(
+        public_key=server.public_key, secret_key=server.secret_key, base_url=server.base_url
+    )
+
+
+@pytest.fixture
+def recorded() -> list[RecordedCall]:
+    """Collects what the wrappers recorded (pass ``on_record=recorded.append``)."""
+    return []
+
+
+def trace_observations(server: LocalServer, trace_id: str, expected: int = 1) -> list[dict]:
+    """All observations of a trace through the v2 API, once ``expected`` of them are readable."""
+    params: dict[str, Any] = {"traceId": trace_id, "fields": READ_FIELDS, "limit": 100}
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    with server.api() as api:
+        while True:
+            response = api.get("/api/public/v2/observations", params=params)
+            response.raise_for_status()
+            data = response.json()["data"]
+            if len(data) >= expected or time.monotonic() > deadline:
+                return data
+            time.sleep(0.05)  # polling for ingestion, bounded by the deadline
+
+
+def read_generation(server: LocalServer, langfuse: Langfuse, call: RecordedCall) -> dict:
+    langfuse.flush()
+    observations = trace_observations(server, call.trace_id)
+    matching = [o for o in observations if o["id"] == call.observation_id]
+    assert matching, f"generation {call.observation_id} not readable: {observations}"
+    return matching[0]
+
+
+def business_metadata(observation: dict) -> dict:
+    """Metadata minus what the OTel pipeline adds (resourceAttributes, scope)."""
+    return {
+        key: value
+        for key, value in (observation.get("metadata") or {}).items()
+        if key not in ("resourceAttributes", "scope")
+    }

@@ -1,0 +1,73 @@
+"""The wrappers on langfuse 4.18 (5.0.4 is installed): a subprocess with the other SDK version.
+
+Needs PyPI (``uv run --with langfuse==4.18.0``), as CI has. langfuse 4 sends metadata values
+raw instead of JSON-encoded; what the v2 API returns must be the same either way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cost_pipeline_tests.llm.conftest import business_metadata, trace_observations
+
+SENDER = Path(__file__).with_name("langfuse_v4_sender.py")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def v4_run(server) -> dict:
+    uv = shutil.which("uv")
+    assert uv, "uv is required to run the langfuse 4.18 variant"
+    env = {**os.environ, **server.env()}
+    completed = subprocess.run(
+        [uv, "run", "--frozen", "--with", "langfuse==4.18.0", "python", str(SENDER)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_sender_really_ran_langfuse_4(v4_run):
+    assert v4_run["langfuse_version"] == "4.18.0"
+    assert [call["level"] for call in v4_run["calls"]] == ["DEFAULT"] * 4 + ["ERROR"]
+
+
+def test_v4_generations_read_back_like_v5(server, v4_run):
+    for call in v4_run["calls"]:
+        (generation,) = [
+            o
+            for o in trace_observations(server, call["trace_id"])
+            if o["id"] == call["observation_id"]
+        ]
+        assert generation["usageDetails"] == call["usage_details"]
+        assert generation["level"] == call["level"]
+        assert business_metadata(generation) == {
+            "feature": "search",
+            "team": "growth",
+            "tier": "gold",
+            "provider": call["provider"],
+        }
+        assert generation["tags"] == ["feature:search", "team:growth"]
+        assert (generation["userId"], generation["sessionId"]) == ("user-4", "sess-4")
+        assert generation["traceName"] == "v4-trace"
+    reasoning = v4_run["calls"][0]["usage_details"]
+    assert reasoning["output_reasoning_tokens"] > 0
+
+
+def test_v4_backdated_start_time(server, v4_run):
+    call = v4_run["calls"][3]
+    assert call["start_time"] == "2026-03-05T08:30:00+00:00"
+    (generation,) = trace_observations(server, call["trace_id"])
+    assert generation["startTime"] == "2026-03-05T08:30:00.000Z"
+    assert generation["completionStartTime"] >= generation["startTime"]

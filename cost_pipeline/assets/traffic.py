@@ -84,10 +84,10 @@ def llm_traffic(
     last: PartitionTraffic | None = None
     for key in context.partition_keys:
         day = date.fromisoformat(key)
-        traffic = run_partition(workload, day, targets, batch_id=context.run_id)
+        traffic = run_partition(workload, day, targets, batch_id=context.run.run_id)
         # The warehouse connection is held only for this write, never during HTTP calls.
         with warehouse.get_connection() as con:
-            replace_batch(con, day, context.run_id, traffic.records)
+            replace_batch(con, day, context.run.run_id, traffic.records)
         context.log.info(
             "%s: sent %s calls (%s failed, %s skipped)",
             key,
@@ -99,5 +99,5 @@ def llm_traffic(
         last = traffic
     metadata = _summary(last) if last and len(context.partition_keys) == 1 else dict(totals)
     return dg.MaterializeResult(
-        metadata={"mode": targets.mode, "batch_id": context.run_id, **metadata}
+        metadata={"mode": targets.mode, "batch_id": context.run.run_id, **metadata}
     )

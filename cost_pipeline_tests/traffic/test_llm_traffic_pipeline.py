@@ -1,0 +1,122 @@
+"""llm_traffic end to end on real parts: serve-local, the real SDKs, Dagster, a DuckDB file.
+
+A past partition is materialized; its generations must start inside that day, be readable
+through the v2 API, load into raw_generations, and pass the canary. Tampering with one loaded
+row must make the canary fail and name the call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cost_pipeline.assets.canary import synthetic_traffic_canary
+from cost_pipeline.assets.ingest import raw_generations
+from cost_pipeline.assets.models import sql_model_assets
+from cost_pipeline.assets.traffic import llm_traffic
+from cost_pipeline.langfuse.resource import LangfuseResource
+from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline_tests.conftest import start_serve_local
+
+DAY = date(2026, 3, 5)
+CALLS = 30
+ASSETS = [llm_traffic, raw_generations, *sql_model_assets]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """Server, environment and warehouse for the module; llm_traffic materialized once."""
+    root = tmp_path_factory.mktemp("traffic")
+    keys = {
+        "LANGFUSE_PUBLIC_KEY": f"pk-lf-{uuid.uuid4().hex[:12]}",
+        "LANGFUSE_SECRET_KEY": f"sk-lf-{uuid.uuid4().hex[:12]}",
+    }
+    with start_serve_local(root, env=keys) as server, pytest.MonkeyPatch.context() as patch:
+        for name, value in server.env().items():
+            patch.setenv(name, value)
+        for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "LLM_TRAFFIC_MODE"):
+            patch.delenv(name, raising=False)  # the simulator is found via LANGFUSE_BASE_URL
+        resources = {
+            "warehouse": WarehouseResource(database=str(root / "warehouse.duckdb")),
+            "langfuse": LangfuseResource(),
+        }
+        run_config = {"ops": {"llm_traffic": {"config": {"calls_per_partition": CALLS}}}}
+        result = dg.materialize(
+            [llm_traffic],
+            partition_key=DAY.isoformat(),
+            resources=resources,
+            run_config=run_config,
+        )
+        assert result.success
+        yield server, resources, result
+
+
+def _log(resources) -> list[tuple]:
+    with resources["warehouse"].get_connection(read_only=True) as con:
+        return con.execute(
+            "select observation_id, start_time, total_tokens, feature, level "
+            "from traffic_log order by call_index"
+        ).fetchall()
+
+
+def test_traffic_is_logged_with_start_times_inside_the_day(pipeline):
+    _, resources, result = pipeline
+    rows = _log(resources)
+    assert len(rows) == CALLS
+    assert all(row[1].date() == DAY for row in rows)
+    metadata = result.asset_materializations_for_node("llm_traffic")[0].metadata
+    assert metadata["sent_calls"].value == CALLS and metadata["mode"].text == "simulator"
+
+
+def test_generations_are_readable_in_the_day_with_the_logged_tokens(pipeline):
+    server, resources, result = pipeline
+    params = {
+        "fromStartTime": f"{DAY}T00:00:00Z",
+        "toStartTime": f"{DAY + timedelta(days=1)}T00:00:00Z",
+        "fields": "core,basic,usage,metadata",
+        "limit": 1000,
+        "type": "GENERATION",
+    }
+    with server.api() as api:
+        data = api.get("/api/public/v2/observations", params=params).json()["data"]
+    by_id = {row["id"]: row for row in data}
+    for observation_id, _, total, feature, level in _log(resources):
+        generation = by_id[observation_id]
+        assert generation["usageDetails"].get("total", 0) == (total or 0)
+        assert generation["level"] == level
+        assert generation["metadata"].get("feature") == feature
+        assert generation["metadata"]["traffic_batch"] == result.run_id
+
+
+def test_canary_passes_then_names_a_tampered_call(pipeline):
+    _, resources, _ = pipeline
+    loaded = dg.materialize(
+        [*ASSETS, synthetic_traffic_canary],
+        selection=dg.AssetSelection.assets(
+            "raw_generations", "stg_generations", "spend_by_feature_team"
+        )
+        | dg.AssetSelection.checks(synthetic_traffic_canary),
+        partition_key=DAY.isoformat(),
+        resources=resources,
+    )
+    (evaluation,) = loaded.get_asset_check_evaluations()
+    assert evaluation.passed, evaluation.metadata
+    assert evaluation.metadata["checked_calls"].value == CALLS
+
+    victim = _log(resources)[0][0]
+    with duckdb.connect(resources["warehouse"].database) as con:
+        con.execute("delete from raw_generations where id = ?", [victim])
+    checked = dg.materialize(  # the models again (the check alone has no partitioned asset)
+        [*ASSETS, synthetic_traffic_canary],
+        selection=dg.AssetSelection.assets("stg_generations", "spend_by_feature_team")
+        | dg.AssetSelection.checks(synthetic_traffic_canary),
+        partition_key=DAY.isoformat(),
+        resources=resources,
+    )
+    (evaluation,) = checked.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.metadata["missing_ids"].text == victim

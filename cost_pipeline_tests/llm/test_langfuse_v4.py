@@ -16,6 +16,9 @@ import pytest
 
 from cost_pipeline_tests.llm.conftest import business_metadata, trace_observations
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("llm_langfuse_v4")
+
 SENDER = Path(__file__).with_name("langfuse_v4_sender.py")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

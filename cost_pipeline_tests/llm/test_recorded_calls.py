@@ -17,6 +17,9 @@ from cost_pipeline.llm import instrument, track
 from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline_tests.llm.conftest import business_metadata, read_generation
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("llm_recorded_calls")
+
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hi."}]
 
 

@@ -12,6 +12,9 @@ import pytest
 from cost_pipeline.llm import instrument, recorded_at
 from cost_pipeline_tests.llm.conftest import business_metadata, read_generation
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("llm_recorded_failures")
+
 FAULT = "x-simulator-fault"
 
 

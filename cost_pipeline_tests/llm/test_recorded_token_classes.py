@@ -11,6 +11,9 @@ import pytest
 from cost_pipeline.llm import instrument
 from cost_pipeline_tests.llm.conftest import read_generation, trace_observations
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("llm_token_classes")
+
 
 @pytest.fixture
 def openai_client(server, langfuse, recorded):

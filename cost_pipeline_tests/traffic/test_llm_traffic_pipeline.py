@@ -22,6 +22,9 @@ from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import start_serve_local
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("llm_traffic_pipeline")
+
 DAY = date(2026, 3, 5)
 CALLS = 30
 ASSETS = [llm_traffic, raw_generations, *sql_model_assets]

@@ -11,6 +11,9 @@ import pytest
 
 from cost_pipeline.local.simulator.tokens import count_tokens
 
+# One worker runs the whole module, so its module-scoped server starts once.
+pytestmark = pytest.mark.xdist_group("simulator_openai")
+
 
 @pytest.fixture(scope="module")
 def client(simulator):

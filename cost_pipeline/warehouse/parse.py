@@ -1,9 +1,10 @@
 """Page files -> the typed ``batch_rows`` temp table, in DuckDB, with no Python object per row.
 
-The fast path reads all pages of a batch in one ``read_json`` with a typed schema. Pages it cannot
-read, and pages holding any row that must be rejected, are read again element by element (the
-robust path), which keeps each odd observation's raw JSON for ``rejected_generations``. A page
-that is not valid JSON at all is reported as corrupt: the caller fetches it again.
+The fast path reads all pages of a batch in one ``read_json`` with a typed schema; the raw JSON
+of rows it rejects is cut out of their pages afterwards. If the typed read fails (an element that
+is not an object, duplicate keys), each page is read element by element instead (the robust
+path), so one odd observation becomes one rejected row. A page that is not valid JSON at all is
+reported as corrupt: the caller fetches it again.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ OBSERVATION_FIELDS: tuple[tuple[str, str], ...] = (
             "timeToFirstToken",
         )
     ),
-    ("tags", "JSON"),
+    ("tags", "VARCHAR[]"),
     ("usageDetails", "JSON"),
     ("costDetails", "JSON"),
     ("metadata", "JSON"),
@@ -72,6 +73,10 @@ USAGE_KEYS: tuple[str, ...] = (
 # No model takes 100M tokens in one call; a bigger count is a bug or hostile, not usage.
 MAX_TOKENS_PER_OBSERVATION = 100_000_000
 MAX_USD_PER_OBSERVATION = 1_000_000
+
+# usageDetails whose values are all integers below MAX_TOKENS_PER_OBSERVATION (at most 8 digits)
+# skip the per-key checks; DuckDB re-serialises JSON compactly, so no whitespace to allow for.
+_CLEAN_USAGE_PATTERN = r'\{("[A-Za-z0-9_]+":[0-9]{1,8}(,"[A-Za-z0-9_]+":[0-9]{1,8})*)?\}'
 
 
 @dataclass(frozen=True)
@@ -119,12 +124,19 @@ def stage_batch(
             "select distinct seq from batch_rows where reject_reason is not null"
         ).fetchall()
     }
-    if not flagged:
-        return StagedBatch(corrupt=[], robust_pages=0)
-    conn.execute(
-        "delete from batch_rows where seq in (select unnest(?::bigint[]))", [sorted(flagged)]
-    )
-    return _stage_robustly(conn, [p for p in pages if p.seq in flagged], loaded_at)
+    if flagged:
+        conn.execute(
+            f"update batch_rows set raw = flagged.raw from ({read_sql('parse/flagged_raw.sql')}) "
+            "as flagged where batch_rows.seq = flagged.seq "
+            "and batch_rows.element_index = flagged.element_index",
+            [[p.path for p in pages if p.seq in flagged]],
+        )
+        # The typed read turns a non-object element into an all-null row; say what it was.
+        conn.execute(
+            "update batch_rows set reject_reason = 'observation is not a JSON object' "
+            "where reject_reason is not null and coalesce(json_type(raw), 'NULL') <> 'OBJECT'"
+        )
+    return StagedBatch(corrupt=[], robust_pages=0)
 
 
 def _stage_robustly(
@@ -142,22 +154,31 @@ def _stage_robustly(
 
 
 def _typed_sql(source_sql: str) -> str:
-    token_checks = "\n            ".join(
-        f'when not token_count_ok(u."{key}", {MAX_TOKENS_PER_OBSERVATION}) then '
-        f"'usageDetails.{key} is not a plausible token count: ' || excerpt(u.\"{key}\")"
-        for key in USAGE_KEYS
+    usage_json = _json_structure([(key, "JSON") for key in USAGE_KEYS])
+    usage_checks = (
+        "case "
+        + " ".join(
+            f"when not token_count_ok(from_json(usage_details, '{usage_json}').\"{key}\", "
+            f"{MAX_TOKENS_PER_OBSERVATION}) then 'usageDetails.{key} is not a plausible token "
+            f"count: ' || excerpt(usage_details -> '$.\"{key}\"')"
+            for key in USAGE_KEYS
+        )
+        + " end"
     )
     return (
         read_sql("parse/typed_rows.sql")
         .replace("{{ source }}", source_sql)
-        .replace("{{ usage_struct }}", _json_structure([(k, "JSON") for k in USAGE_KEYS]))
-        .replace("{{ token_checks }}", token_checks)
+        .replace("{{ usage_bigint_struct }}", _json_structure([(k, "BIGINT") for k in USAGE_KEYS]))
+        .replace("{{ clean_usage_pattern }}", _CLEAN_USAGE_PATTERN)
+        .replace("{{ usage_checks }}", usage_checks)
         .replace("{{ max_usd }}", str(MAX_USD_PER_OBSERVATION))
     )
 
 
 def _fast_source() -> str:
-    return read_sql("parse/fast_source.sql").replace("{{ observation_type }}", _struct_type())
+    return read_sql("parse/fast_source.sql").replace(
+        "{{ observation_structure }}", _json_structure(OBSERVATION_FIELDS)
+    )
 
 
 def _struct_type() -> str:
@@ -166,7 +187,8 @@ def _struct_type() -> str:
 
 def _empty_source() -> str:
     return (
-        "select null::bigint as seq, null::timestamp as window_from, "
+        "select null::bigint as seq, null::bigint as element_index, "
+        "null::timestamp as window_from, "
         f"null::timestamp as window_to, null::{_struct_type()} as o, null::json as raw, "
         "null::varchar as shape_problem where false"
     )
@@ -179,4 +201,9 @@ def _robust_source() -> str:
 
 
 def _json_structure(fields: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
-    return "{" + ",".join(f'"{name}":"{type_}"' for name, type_ in fields) + "}"
+    """DuckDB's ``from_json`` structure for (name, type) pairs; ``X[]`` is a list of X."""
+
+    def shape(type_: str) -> str:
+        return f'["{type_[:-2]}"]' if type_.endswith("[]") else f'"{type_}"'
+
+    return "{" + ",".join(f'"{name}":{shape(type_)}' for name, type_ in fields) + "}"

@@ -61,9 +61,9 @@ def _write(
     rows_rejected = _store_rejects(conn, day)
     conn.execute(
         "create or replace temp table batch_accepted as "
-        "select * exclude (seq, raw, reject_reason) from batch_rows "
+        "select * exclude (seq, element_index, raw, reject_reason) from batch_rows "
         "where reject_reason is null "
-        "qualify row_number() over (partition by id order by seq desc) = 1"
+        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1"
     )
     accepted = _count(conn, "select count(*) from batch_accepted")
     replaced = _count(

@@ -1,9 +1,13 @@
 -- Helpers for turning Langfuse JSON values into typed columns without ever failing a batch:
 -- anything unusable becomes null here and is named as the row's reject reason further on.
 
--- ISO-8601 text (any offset) -> naive UTC timestamp at Langfuse's millisecond precision.
+-- ISO-8601 text (any offset) -> naive UTC timestamp at Langfuse's millisecond precision. The
+-- format Langfuse sends is parsed directly; anything else goes through a time-zone aware cast.
 create or replace temp macro utc_ms(iso_text) as
-    date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)));
+    coalesce(
+        try_strptime(iso_text, '%Y-%m-%dT%H:%M:%S.%gZ'),
+        date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)))
+    );
 
 -- A token count is a JSON integer; floats, strings and overflowing numbers are not.
 create or replace temp macro token_count(value) as

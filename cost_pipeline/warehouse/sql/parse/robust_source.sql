@@ -5,13 +5,21 @@ with document as (
     from read_text(?)
 ),
 
-elements as (
-    select unnest(from_json(page -> '$.data', '["JSON"]')) as element
+element_lists as (
+    select from_json(page -> '$.data', '["JSON"]') as element_list
     from document
+),
+
+elements as (
+    select
+        unnest(element_list) as element,
+        generate_subscripts(element_list, 1) - 1 as element_index
+    from element_lists
 )
 
 select
     ?::bigint as seq,
+    element_index,
     ?::timestamp as window_from,
     ?::timestamp as window_to,
     try(from_json(element, '{{ observation_structure }}')) as o,

@@ -7,10 +7,12 @@ with source as (
 typed as (
     select
         seq,
+        element_index,
         window_from,
         window_to,
         raw,
         shape_problem,
+        o is null as missing_observation,
         ---------- ids
         nullif(o.id, '') as id,
         nullif(o.traceId, '') as trace_id,
@@ -32,17 +34,19 @@ typed as (
         nullif(o.sessionId, '') as session_id,
         nullif(o.traceName, '') as trace_name,
         nullif(o.release, '') as release,
-        o.tags as tags_json,
+        o.tags as tags,
         ---------- model, usage, cost
         nullif(o.model, '') as model,
         coalesce(nullif(o.modelId, ''), nullif(o.internalModelId, '')) as model_id,
         o.usageDetails as usage_details,
-        case
-            when json_type(o.usageDetails) = 'OBJECT'
-                then from_json(o.usageDetails, '{{ usage_struct }}')
-        end as u,
+        -- Integer view of the usage classes; only trusted once usage_problem is null.
+        from_json(o.usageDetails, '{{ usage_bigint_struct }}') as u,
+        -- Fast screen: every value a small non-negative integer needs no per-key check.
+        coalesce(regexp_full_match(o.usageDetails, '{{ clean_usage_pattern }}'), true)
+            as usage_clean,
         o.costDetails as cost_details,
         o.costDetails -> '$.total' as total_cost_json,
+        usd_amount(o.costDetails -> '$.total') as total_cost,
         o.inputCost as input_cost_text,
         o.outputCost as output_cost_text,
         o.latency as latency_text,
@@ -51,11 +55,24 @@ typed as (
     from source
 ),
 
+usage_checked as (
+    select
+        *,
+        case
+            when usage_clean then null
+            when json_type(usage_details) not in ('OBJECT', 'NULL')
+                then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
+            else {{ usage_checks }}
+        end as usage_problem
+    from typed
+),
+
 checked as (
     select
         *,
         case
             when shape_problem is not null then shape_problem
+            when missing_observation then 'observation is not a JSON object'
             when id is null then 'missing id'
             when length(id) > 512 then 'id longer than 512 characters'
             when start_time_text is null then 'missing startTime'
@@ -66,21 +83,22 @@ checked as (
                     || ' is outside the requested window ['
                     || strftime(window_from, '%Y-%m-%dT%H:%M:%S') || ', '
                     || strftime(window_to, '%Y-%m-%dT%H:%M:%S') || ')'
-            when json_type(usage_details) not in ('OBJECT', 'NULL')
-                then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
-            {{ token_checks }}
+            when usage_problem is not null then usage_problem
             when json_type(cost_details) not in ('OBJECT', 'NULL')
                 then 'costDetails is not a JSON object: ' || excerpt(cost_details)
-            when not usd_amount_ok(total_cost_json, {{ max_usd }})
+            when total_cost_json is not null
+                and json_type(total_cost_json) <> 'NULL'
+                and coalesce(not total_cost between 0 and {{ max_usd }}, true)
                 then 'costDetails.total is not a plausible USD amount: '
                     || excerpt(total_cost_json)
         end as reject_reason
-    from typed
+    from usage_checked
 ),
 
 final as (
     select
         seq,
+        element_index,
         raw,
         reject_reason,
         ---------- ids
@@ -104,48 +122,43 @@ final as (
         session_id,
         trace_name,
         release,
-        case json_type(tags_json)
-            when 'ARRAY' then try(from_json(tags_json, '["VARCHAR"]'))
-            when 'VARCHAR' then [tags_json ->> '$']
-        end as tags,
+        tags,
         ---------- model and usage classes (missing keys count 0)
         model,
         model_id,
-        coalesce(token_count(u."input"), 0) as uncached_input_tokens,
+        coalesce(u."input", 0) as uncached_input_tokens,
         coalesce(
-            token_count(u."input_cached_tokens"),
-            token_count(u."input_cache_read"),
-            token_count(u."cache_read_input_tokens"),
+            u."input_cached_tokens",
+            u."input_cache_read",
+            u."cache_read_input_tokens",
             0
         ) as cache_read_tokens,
         coalesce(
-            token_count(u."input_cache_creation"),
+            u."input_cache_creation",
             case
-                when token_count(u."input_cache_creation_5m") is not null
-                    or token_count(u."input_cache_creation_1h") is not null
-                    then coalesce(token_count(u."input_cache_creation_5m"), 0)
-                    + coalesce(token_count(u."input_cache_creation_1h"), 0)
+                when u."input_cache_creation_5m" is not null
+                    or u."input_cache_creation_1h" is not null
+                    then coalesce(u."input_cache_creation_5m", 0)
+                    + coalesce(u."input_cache_creation_1h", 0)
             end,
-            token_count(u."cache_creation_input_tokens"),
+            u."cache_creation_input_tokens",
             0
         ) as cache_write_tokens,
-        coalesce(token_count(u."input_cache_creation_1h"), 0) as cache_write_1h_tokens,
-        coalesce(token_count(u."output"), 0) as visible_output_tokens,
+        coalesce(u."input_cache_creation_1h", 0) as cache_write_1h_tokens,
+        coalesce(u."output", 0) as visible_output_tokens,
         coalesce(
-            token_count(u."output_reasoning_tokens"),
-            token_count(u."output_reasoning"),
+            u."output_reasoning_tokens",
+            u."output_reasoning",
             0
         ) as reasoning_tokens,
-        token_count(u."total") as reported_total_tokens,
+        u."total" as reported_total_tokens,
         ---------- Langfuse's cost: only when it reports a total
-        usd_amount(total_cost_json) as langfuse_total_cost,
+        total_cost as langfuse_total_cost,
         case
-            when usd_amount(total_cost_json) is not null
-                then try_cast(input_cost_text as decimal(38, 12))
+            when total_cost is not null then try_cast(input_cost_text as decimal(38, 12))
         end as langfuse_input_cost,
         case
-            when usd_amount(total_cost_json) is not null
-                then try_cast(output_cost_text as decimal(38, 12))
+            when total_cost is not null then try_cast(output_cost_text as decimal(38, 12))
         end as langfuse_output_cost,
         coalesce(
             try_cast(latency_text as double),

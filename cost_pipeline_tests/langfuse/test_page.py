@@ -1,0 +1,59 @@
+"""The cursor is read from the tail of a page without parsing the body; anything else is refused."""
+
+import orjson
+import pytest
+
+from cost_pipeline.langfuse.errors import InvalidPageError
+from cost_pipeline.langfuse.page import next_cursor_of
+
+ROWS = [{"id": f"obs-{i}", "metadata": {"meta": {"cursor": "inside-a-row"}}} for i in range(3)]
+
+
+def page(meta: dict, data: list | None = None) -> bytes:
+    return orjson.dumps({"data": ROWS if data is None else data, "meta": meta})
+
+
+def test_cursor_from_meta_at_the_end():
+    assert next_cursor_of(page({"cursor": "abc=="})) == "abc=="
+
+
+@pytest.mark.parametrize("meta", [{}, {"cursor": None}, {"cursor": ""}])
+def test_no_cursor_means_last_page(meta):
+    assert next_cursor_of(page(meta)) is None
+
+
+def test_pretty_printed_page_falls_back_to_a_full_parse():
+    body = orjson.dumps({"data": ROWS, "meta": {"cursor": "c1"}}, option=orjson.OPT_INDENT_2)
+    assert next_cursor_of(body) == "c1"
+
+
+def test_meta_before_data_falls_back_to_a_full_parse():
+    body = b'{"meta": {"cursor": "first"}, "data": []}'
+    assert next_cursor_of(body) == "first"
+
+
+@pytest.mark.parametrize("cut", [10, 200, -3, -1])
+def test_truncated_body_is_invalid(cut):
+    body = page({"cursor": "abc"})
+    with pytest.raises(InvalidPageError):
+        next_cursor_of(body[:cut])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+        b"",
+        b'{"message": "Internal Server Error"}',
+        b'{"data": {"id": 1}, "meta": {}}',
+        b"[1, 2, 3]",
+    ],
+)
+def test_bodies_that_are_not_pages_are_invalid(body):
+    with pytest.raises(InvalidPageError):
+        next_cursor_of(body)
+
+
+def test_cursor_of_the_wrong_type_is_invalid():
+    with pytest.raises(InvalidPageError, match="not a string"):
+        next_cursor_of(page({"cursor": 17}))

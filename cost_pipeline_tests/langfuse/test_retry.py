@@ -1,0 +1,57 @@
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from cost_pipeline.langfuse.errors import LangfuseUnavailableError
+from cost_pipeline.langfuse.retry import RequestStats, RetryPolicy, parse_retry_after
+
+
+def test_backoff_grows_exponentially_within_jitter_and_cap():
+    policy = RetryPolicy(base_delay_s=1.0, max_delay_s=8.0)
+    rng = random.Random(1)
+    for retry, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
+        delays = [policy.backoff(retry, rng) for _ in range(200)]
+        assert min(delays) >= ceiling / 2
+        assert max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not constant
+
+
+def test_retry_after_seconds_and_http_date():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after(" 0.5 ") == 0.5
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
+    assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("-4") == 0.0
+
+
+def test_wait_budget_is_shared_and_bounded():
+    policy = RetryPolicy(max_total_wait_s=10.0)
+    stats = RequestStats()
+    stats.reserve_wait(4.0, policy, "HTTP 503")
+    stats.reserve_wait(5.0, policy, "HTTP 503")
+    with pytest.raises(LangfuseUnavailableError, match=r"retry budget of 10s.*HTTP 429"):
+        stats.reserve_wait(2.0, policy, "HTTP 429")
+    assert stats.retries == 2
+    assert stats.retry_wait_s == 9.0
+
+
+def test_stats_are_thread_safe():
+    stats = RequestStats()
+
+    def count() -> None:
+        for _ in range(10_000):
+            stats.count_request(3, ok=True)
+
+    threads = [threading.Thread(target=count) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stats.snapshot()["requests"] == 40_000
+    assert stats.snapshot()["bytes"] == 120_000

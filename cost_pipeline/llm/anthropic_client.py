@@ -7,6 +7,7 @@ from typing import Any
 from cost_pipeline.llm.anthropic_mapping import AnthropicStreamState, output_of, spec_for
 from cost_pipeline.llm.anthropic_spans import without_sdk_spans
 from cost_pipeline.llm.call import CallConfig
+from cost_pipeline.llm.helper_streams import RecordedStreamManager, anthropic_snapshot
 from cost_pipeline.llm.passthrough import Passthrough
 from cost_pipeline.llm.recording import start_call
 from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
@@ -30,6 +31,15 @@ class _Messages(Passthrough):
                 active.succeed(model=result.model, usage=result.usage, output=output_of(result))
                 return result
         return RecordingStream(result, AnthropicStreamState(), active)
+
+    def stream(self, **kwargs: Any) -> RecordedStreamManager:
+        """``messages.stream(...)`` (sync or async ``with``), recorded when the block ends."""
+        spec = spec_for({**kwargs, "stream": True})
+        return RecordedStreamManager(
+            lambda: self._inner.stream(**kwargs),
+            lambda: start_call(self._config, spec, from_anthropic),
+            anthropic_snapshot,
+        )
 
 
 class _AsyncMessages(_Messages):

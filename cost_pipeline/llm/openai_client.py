@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cost_pipeline.llm.call import CallConfig
+from cost_pipeline.llm.helper_streams import RecordedStreamManager, openai_snapshot
 from cost_pipeline.llm.openai_mapping import (
     OpenAIStreamState,
     force_stream_usage,
@@ -37,6 +38,16 @@ class _Completions(Passthrough):
                 active.succeed(model=result.model, usage=result.usage, output=output_of(result))
                 return result
         return RecordingStream(result, OpenAIStreamState(asked_for_usage), active)
+
+    def stream(self, **kwargs: Any) -> RecordedStreamManager:
+        """``chat.completions.stream(...)`` (sync or async ``with``), with usage forced on."""
+        spec = spec_for({**kwargs, "stream": True})
+        kwargs, _ = force_stream_usage(kwargs)
+        return RecordedStreamManager(
+            lambda: self._inner.stream(**kwargs),
+            lambda: start_call(self._config, spec, from_openai),
+            openai_snapshot,
+        )
 
 
 class _AsyncCompletions(_Completions):

@@ -15,6 +15,7 @@ from cost_pipeline import settings
 from cost_pipeline.demo.dagster_home import ensure_dagster_home, has_pool_limit
 from cost_pipeline.demo.environment import patched_environ, run_env
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
+from cost_pipeline.demo.signals import Terminated, sigterm_unwinds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,8 @@ def demo(days: int) -> None:
     from cost_pipeline.demo.report import print_spend, print_where_things_are
     from cost_pipeline.partitions import PARTITIONS_START_DATE
 
-    console = Console()
+    # Wide enough for the spend table and the copy-paste commands when output is not a terminal.
+    console = Console(width=max(Console().width, 120))
     window = demo_days(days)
     if window[0] < date.fromisoformat(PARTITIONS_START_DATE):
         raise click.ClickException(
@@ -43,7 +45,7 @@ def demo(days: int) -> None:
         )
     home = settings.home_dir().resolve()
     try:
-        with serve_local(settings.local_data_dir().resolve()) as server:
+        with sigterm_unwinds(), serve_local(settings.local_data_dir().resolve()) as server:
             console.print(f"serve-local (Langfuse API + provider simulator) on {server.base_url}")
             with patched_environ(run_env(home, server)):
                 outcome = run_days(window, console)
@@ -75,7 +77,10 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
             "'concurrency: {pools: {default_limit: 1}}' so DuckDB writers never overlap.[/yellow]"
         )
     try:
-        with serve_local(settings.local_data_dir().resolve(), port=port) as server:
+        with (
+            sigterm_unwinds(),
+            serve_local(settings.local_data_dir().resolve(), port=port) as server,
+        ):
             env = {**os.environ, **run_env(home, server, dagster_home)}
             command = dagster_dev_command(ui_host, ui_port)
             console.print(f"serve-local on {server.base_url}; DAGSTER_HOME={dagster_home}")
@@ -104,8 +109,16 @@ def _run_foreground(command: list[str], env: dict[str, str]) -> int:
         return process.wait()
     except KeyboardInterrupt:
         # The terminal sent SIGINT to the whole group: give Dagster time to shut down cleanly.
-        try:
-            return process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            return process.wait()
+        return _wait_or_terminate(process)
+    except Terminated:
+        process.terminate()
+        _wait_or_terminate(process)
+        raise
+
+
+def _wait_or_terminate(process: subprocess.Popen[bytes]) -> int:
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from datetime import date
 from pathlib import Path
@@ -30,12 +31,12 @@ def print_spend(console: Console, warehouse: str, first: date, last: date) -> No
         ("feature", "left"),
         ("team", "left"),
         ("calls", "right"),
-        ("input tokens", "right"),
-        ("output tokens", "right"),
-        ("cost (USD)", "right"),
-        ("unpriced calls", "right"),
+        ("input tok", "right"),
+        ("output tok", "right"),
+        ("cost USD", "right"),
+        ("unpriced", "right"),
     ]:
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify, no_wrap=True)
     for feature, team, calls, inputs, outputs, cost, unpriced in rows:
         table.add_row(feature, team, f"{calls:,}", f"{inputs:,}", f"{outputs:,}",
                       f"{cost:,.4f}", f"{unpriced:,}")  # fmt: skip
@@ -56,11 +57,19 @@ def print_where_things_are(console: Console, warehouse: str, export_root: Path) 
         highlight=False,
     )
     console.print("or with Python (no CLI needed):")
+    # JSON string literals are valid Python and use double quotes, so the shell quoting stays
+    # readable.
     python = (
-        f"import duckdb; duckdb.connect({warehouse!r}, read_only=True).sql({SPEND_QUERY!r}).show()"
+        f"import duckdb; con = duckdb.connect({json.dumps(warehouse)}, read_only=True); "
+        f"con.sql({json.dumps(SPEND_QUERY)}).show()"
     )
     console.print(f"  uv run python -c {shlex.quote(python)}", soft_wrap=True, highlight=False)
-    files = sorted(export_root.glob("spend_by_feature_team/date=*/spend_by_feature_team.*"))
-    console.print(f"\n[bold]Exports[/bold] ({len(files)} files) under {export_root}:")
-    for path in files:
-        console.print(f"  {path}", highlight=False)
+    days = sorted(export_root.glob("spend_by_feature_team/date=*"))
+    console.print(f"\n[bold]Exports[/bold] (CSV + Parquet per day) under {export_root}:")
+    for folder in days:
+        names = sorted(path.suffix.lstrip(".") for path in folder.glob("spend_by_feature_team.*"))
+        console.print(
+            f"  {folder}/spend_by_feature_team.{{{','.join(names)}}}",
+            soft_wrap=True,
+            highlight=False,
+        )

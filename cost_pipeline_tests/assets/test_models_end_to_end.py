@@ -32,7 +32,8 @@ from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import start_serve_local
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module, so its module-scoped server starts (and is fed) once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("models_end_to_end")]
 
 DAY = datetime.now(UTC).date() - timedelta(days=3)
 CHAIN = "raw_generations,stg_generations,spend_by_feature_team,spend_export"

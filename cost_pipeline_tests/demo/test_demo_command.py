@@ -1,0 +1,69 @@
+"""`cost-pipeline demo` end to end in a subprocess: traffic, load, models, export, report."""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_the_chain_prints_spend_and_stops_the_server(tmp_path):
+    home = tmp_path / "home"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "COST_PIPELINE_HOME": str(home),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "cost_pipeline.cli", "demo", "--days", "1"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-3000:]
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+
+    warehouse = home / "warehouse.duckdb"
+    assert "LLM spend by feature and team" in output
+    assert f"duckdb -readonly {warehouse}" in output
+    assert "serve-local stopped." in output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sent = con.execute(
+            "select count(distinct observation_id) from traffic_log where partition_date = ?",
+            [yesterday],
+        ).fetchone()[0]
+        loaded = con.execute(
+            "select count(*) from raw_generations where partition_date = ?", [yesterday]
+        ).fetchone()[0]
+        in_mart = con.execute(
+            "select sum(calls) from spend_by_feature_team where date = ?", [yesterday]
+        ).fetchone()[0]
+    assert sent > 0
+    assert sent == loaded == in_mart
+    assert f"Loaded {loaded:,} generations" in output
+    folder = home / "exports" / "spend_by_feature_team" / f"date={yesterday.isoformat()}"
+    assert {p.name for p in folder.iterdir()} == {
+        "spend_by_feature_team.csv",
+        "spend_by_feature_team.parquet",
+    }
+    assert not _serve_local_running(home)
+
+
+def _serve_local_running(home: Path) -> bool:
+    marker = str(home / "langfuse-local").encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes() and b"serve-local" in cmdline.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False

@@ -1,0 +1,91 @@
+"""`cost-pipeline dev`: Dagster UI with the code location and serve-local; Ctrl-C stops both."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import orjson
+import pytest
+
+pytestmark = pytest.mark.slow
+
+QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    assetNodes { assetKey { path } }
+    schedules { name cronSchedule scheduleState { status } } } } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for(condition, seconds: float, what: str, process: subprocess.Popen):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"cost-pipeline dev exited early while waiting for {what}"
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ui_answers(url: str):
+    try:
+        return httpx.get(f"{url}/server_info", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
+    home, ui_port = tmp_path / "home", free_port()
+    env = {**os.environ, "COST_PIPELINE_HOME": str(home), "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
+               "--ui-port", str(ui_port)]  # fmt: skip
+    log = (tmp_path / "dev.log").open("wb")
+    # Own process group, so the test can send Ctrl-C to it like a terminal does.
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # fmt: skip
+    try:
+        runtime = home / "langfuse-local" / "serve-local.json"
+        server = wait_for(
+            lambda: runtime.exists() and orjson.loads(runtime.read_bytes()),
+            60,
+            "serve-local",
+            process,
+        )
+        ui = f"http://127.0.0.1:{ui_port}"
+        wait_for(lambda: ui_answers(ui), 180, "the Dagster UI", process)
+
+        answer = httpx.post(f"{ui}/graphql", json={"query": QUERY}, timeout=30).json()
+        (repository,) = answer["data"]["repositoriesOrError"]["nodes"]
+        assets = {"/".join(node["assetKey"]["path"]) for node in repository["assetNodes"]}
+        assert assets == {
+            "llm_traffic", "raw_generations", "stg_generations",
+            "spend_by_feature_team", "spend_export",
+        }  # fmt: skip
+        assert repository["schedules"][0]["name"] == "daily_spend_schedule"
+        assert "default_limit: 1" in (home / "dagster_home" / "dagster.yaml").read_text()
+        assert httpx.get(f"{server['base_url']}/api/public/health", timeout=5).status_code == 200
+
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+        assert not alive(server["pid"])
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()

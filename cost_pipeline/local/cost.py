@@ -118,18 +118,29 @@ def token_usage(usage: Mapping[str, int]) -> TokenUsage:
     )
 
 
+COST_DECIMALS = 12  # Langfuse stores costs as Decimal64(12)
+
+
 def provided_cost(cost_details: Mapping[str, Any]) -> CostResult:
     details = {
-        str(key): float(value)
+        str(key): round(float(value), COST_DECIMALS)
         for key, value in cost_details.items()
         if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     }
     if "total" in details:
         return CostResult(details, details["total"])
     if details and set(details) <= {"input", "output"}:
-        details["total"] = details.get("input", 0.0) + details.get("output", 0.0)
+        details["total"] = round(
+            details.get("input", 0.0) + details.get("output", 0.0), COST_DECIMALS
+        )
         return CostResult(details, details["total"])
     return CostResult(details, None)
+
+
+def cost_sum(details: Mapping[str, float], needle: str) -> float | None:
+    """inputCost / outputCost: the cost keys containing ``needle``, summed (None when none)."""
+    values = [value for key, value in details.items() if needle in key]
+    return round(sum(values), COST_DECIMALS) if values else None
 
 
 def _linear_cost(match: ModelMatch, usage: TokenUsage) -> dict[str, float]:
@@ -141,8 +152,8 @@ def _linear_cost(match: ModelMatch, usage: TokenUsage) -> dict[str, float]:
         "output": r_out * usage.output,
         "output_reasoning_tokens": r_reason * usage.reasoning,
     }
-    details = {key: value for key, value in classes.items() if value}
-    details["total"] = sum(classes.values())
+    details = {key: round(value, COST_DECIMALS) for key, value in classes.items() if value}
+    details["total"] = round(sum(classes.values()), COST_DECIMALS)
     return details
 
 
@@ -159,7 +170,7 @@ def compute_cost(
     if match.rates.tiered:
         priced = _pricing().price_usage(match.model_ref, tokens)
         if priced is not None:
-            details = priced.as_cost_details()
+            details = {k: round(v, COST_DECIMALS) for k, v in priced.as_cost_details().items()}
             return CostResult(details, details["total"])
     details = _linear_cost(match, tokens)
     return CostResult(details, details["total"])

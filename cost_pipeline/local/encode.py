@@ -61,19 +61,25 @@ NULL_PRICES: bytes = b',"modelId":null,"inputPrice":null,"outputPrice":null,"tot
 METADATA_VALUE_LIMIT = 200  # characters per metadata value unless expandMetadata names the key
 
 
-def fragment(values: Mapping[str, Any], keys: tuple[str, ...]) -> bytes:
-    """``,"k":v,...`` for the keys present in ``values`` (b"" when none is)."""
-    present = {key: values[key] for key in keys if key in values}
-    if not present:
-        return b""
-    encoded = orjson.dumps(present)
-    return b"," + encoded[1:-1]
+Groups = dict[str, dict[str, Any]]  # group name -> {API key: value}, keys in GROUP_KEYS order
 
 
-def all_fragments(values: Mapping[str, Any]) -> tuple[bytes, list[int], bytes]:
+def split_groups(values: Mapping[str, Any]) -> Groups:
+    """A flat v2 observation object -> its field groups (keys it lacks stay absent)."""
+    return {
+        group: {key: values[key] for key in keys if key in values}
+        for group, keys in GROUP_KEYS.items()
+    }
+
+
+def _encoded(group: dict[str, Any] | None) -> bytes:
+    return b"," + orjson.dumps(group)[1:-1] if group else b""
+
+
+def encode_groups(groups: Groups) -> tuple[bytes, list[int], bytes]:
     """(every group but io, concatenated in GROUP_KEYS order; each group's length; io)."""
-    parts = [fragment(values, GROUP_KEYS[group]) for group in SLICED_GROUPS]
-    return b"".join(parts), [len(part) for part in parts], fragment(values, GROUP_KEYS["io"])
+    parts = [_encoded(groups.get(group)) for group in SLICED_GROUPS]
+    return b"".join(parts), [len(part) for part in parts], _encoded(groups.get("io"))
 
 
 def extra_fragment(values: Mapping[str, Any]) -> bytes:

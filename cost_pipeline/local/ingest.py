@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cost_pipeline.local.otlp_decode import decode_export, decompress
-from cost_pipeline.local.rows import build_row
+from cost_pipeline.local.rows import row_from_groups
 from cost_pipeline.local.span_mapping import map_span
 from cost_pipeline.local.store import Store
 from cost_pipeline.local.timefmt import now_ms
@@ -27,8 +27,10 @@ def rows_for_export(request: IngestRequest, visibility_delay_s: float) -> list[t
     visible_at = ingested + int(visibility_delay_s * 1000)
     rows = []
     for span in spans:
-        obs, start_ms = map_span(span, header_sdk_version=request.sdk_version, ingested_ms=ingested)
-        rows.append(build_row(obs, start_ms=start_ms, visible_at_ms=visible_at))
+        groups, metadata, start_ms = map_span(
+            span, header_sdk_version=request.sdk_version, ingested_ms=ingested
+        )
+        rows.append(row_from_groups(groups, metadata, start_ms=start_ms, visible_at_ms=visible_at))
     return rows
 
 

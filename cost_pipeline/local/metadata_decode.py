@@ -11,6 +11,7 @@ the ``x-langfuse-sdk-version`` request header; unknown senders get the v4 rule.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -33,6 +34,11 @@ def sdk_major(version: str | None) -> int | None:
 def json_encoded_values(scope: Scope, header_sdk_version: str | None) -> bool:
     """True when metadata values were JSON-encoded by the sender (Langfuse SDK >= 5)."""
     version = scope.version if scope.name == "langfuse-sdk" else header_sdk_version
+    return _v5_or_later(version)
+
+
+@lru_cache(maxsize=256)
+def _v5_or_later(version: str | None) -> bool:
     major = sdk_major(version)
     return major is not None and major >= 5
 
@@ -66,12 +72,19 @@ def _merge_whole(target: dict[str, Any], raw: Any) -> None:
 
 def collect_metadata(
     attributes: Mapping[str, Any], json_encoded: bool
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(trace metadata, observation metadata) found in one span's attributes."""
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(trace metadata, observation metadata, any GenAI semantic-convention keys?) of a span.
+
+    One pass over the attributes: the third value lets the caller skip the gen_ai.* / llm.*
+    scans entirely for spans from the Langfuse SDK, which never sends those keys.
+    """
     trace: dict[str, Any] = {}
     observation: dict[str, Any] = {}
+    semconv = False
     for key, value in attributes.items():
         if not key.startswith("langfuse."):
+            if key.startswith(("gen_ai.", "llm.")):
+                semconv = True
             continue
         if key.startswith(_TRACE_PREFIX):
             trace[key[len(_TRACE_PREFIX) :]] = decode_value(value, json_encoded)
@@ -82,4 +95,4 @@ def collect_metadata(
             _merge_whole(trace, value)
         elif key in _OBSERVATION_WHOLE:
             _merge_whole(observation, value)
-    return trace, observation
+    return trace, observation, semconv

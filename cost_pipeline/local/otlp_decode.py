@@ -98,7 +98,15 @@ def _pb_value(value: Any) -> Any:
 
 
 def _pb_attributes(attributes: Any) -> dict[str, Any]:
-    return {item.key: _pb_value(item.value) for item in attributes}
+    out: dict[str, Any] = {}
+    for item in attributes:
+        value = item.value
+        # Nearly every Langfuse attribute is a string: skip the generic dispatch for those.
+        if value.WhichOneof("value") == "string_value":
+            out[item.key] = value.string_value
+        else:
+            out[item.key] = _pb_value(value)
+    return out
 
 
 def _pb_id(raw: bytes, size: int, what: str, *, optional: bool = False) -> str | None:

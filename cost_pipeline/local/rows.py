@@ -6,7 +6,14 @@ from typing import Any
 
 import orjson
 
-from cost_pipeline.local.encode import SLICED_GROUPS, all_fragments, encode_metadata, extra_fragment
+from cost_pipeline.local.encode import (
+    SLICED_GROUPS,
+    Groups,
+    encode_groups,
+    encode_metadata,
+    extra_fragment,
+    split_groups,
+)
 
 FILTER_COLUMNS: tuple[str, ...] = (
     "id",
@@ -61,9 +68,12 @@ def sum_keys_containing(details: Any, needle: str) -> int | float | None:
     return total if found else None
 
 
-def _metric(obs: dict[str, Any], key: str, details: Any, needle: str) -> int | float | None:
-    given = _number(obs.get(key))
-    return given if given is not None else sum_keys_containing(details, needle)
+def _metric(given: Any, details: Any, needle: str) -> int | float | None:
+    number = _number(given)
+    return number if number is not None else sum_keys_containing(details, needle)
+
+
+_NO_METADATA = object()
 
 
 def build_row(
@@ -74,44 +84,67 @@ def build_row(
     injected: bool = False,
     truncate_metadata: bool = True,
 ) -> tuple[Any, ...]:
-    """The INSERT parameters for ``obs`` (a v2 observation object with API key names)."""
-    frags, lengths, io = all_fragments(obs)
-    if injected:
-        extra = extra_fragment(obs)
+    """The INSERT parameters for ``obs``, a flat v2 observation object (API key names)."""
+    return row_from_groups(
+        split_groups(obs),
+        obs.get("metadata", _NO_METADATA),
+        start_ms=start_ms,
+        visible_at_ms=visible_at_ms,
+        injected=injected,
+        truncate_metadata=truncate_metadata,
+        extra=extra_fragment(obs) if injected else b"",
+    )
+
+
+def row_from_groups(
+    groups: Groups,
+    metadata: Any,
+    *,
+    start_ms: int,
+    visible_at_ms: int,
+    injected: bool = False,
+    truncate_metadata: bool = True,
+    extra: bytes = b"",
+) -> tuple[Any, ...]:
+    """The INSERT parameters for an observation given as field groups plus its metadata."""
+    frags, lengths, io = encode_groups(groups)
+    if extra:  # keys outside every group are served with the core group
         frags = frags[: lengths[0]] + extra + frags[lengths[0] :]
         lengths[0] += len(extra)
     m_trunc, m_over = (
-        encode_metadata(obs["metadata"], truncate=truncate_metadata)
-        if "metadata" in obs
-        else (None, None)
+        (None, None)
+        if metadata is _NO_METADATA
+        else encode_metadata(metadata, truncate=truncate_metadata)
     )
-    get = obs.get
-    tags = get("tags")
-    parent = get("parentObservationId")
-    usage = get("usageDetails")
-    costs = get("costDetails")
+    core, basic = groups.get("core", {}), groups.get("basic", {})
+    model, usage_group = groups.get("model", {}), groups.get("usage", {})
+    trace_context = groups.get("trace_context", {})
+    tags = trace_context.get("tags")
+    parent = core.get("parentObservationId")
+    usage = usage_group.get("usageDetails")
+    costs = usage_group.get("costDetails")
     return (
-        _text(get("id")) or "",
-        _text(get("traceId")) or "",
+        _text(core.get("id")) or "",
+        _text(core.get("traceId")) or "",
         start_ms,
-        _text(get("type")),
-        _text(get("name")),
-        _text(get("userId")),
-        _text(get("sessionId")),
-        _text(get("level")),
-        _text(get("version")),
-        _text(get("environment")),
+        _text(core.get("type")),
+        _text(basic.get("name")),
+        _text(basic.get("userId")),
+        _text(basic.get("sessionId")),
+        _text(basic.get("level")),
+        _text(basic.get("version")),
+        _text(basic.get("environment")),
         _text(parent) or None,
         0 if parent else 1,
-        _text(get("release")),
-        _text(get("traceName")),
+        _text(trace_context.get("release")),
+        _text(trace_context.get("traceName")),
         orjson.dumps(tags).decode() if type(tags) is list else None,
-        _text(get("model")),
+        _text(model.get("model")),
         # The metrics API sums Langfuse's total_cost column, which is null (not 0) when no cost
         # could be derived, although the observation JSON shows totalCost 0 for such rows.
         _number(costs.get("total")) if isinstance(costs, dict) else None,
-        _metric(obs, "inputUsage", usage, "input"),
-        _metric(obs, "outputUsage", usage, "output"),
+        _metric(usage_group.get("inputUsage"), usage, "input"),
+        _metric(usage_group.get("outputUsage"), usage, "output"),
         _number(usage.get("total")) if isinstance(usage, dict) else None,
         visible_at_ms,
         1 if injected else 0,

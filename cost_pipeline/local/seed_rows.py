@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import random
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from cost_pipeline import settings
 from cost_pipeline.local.config import PROJECT_ID
-from cost_pipeline.local.cost import compute_cost, match_model
+from cost_pipeline.local.cost import compute_cost, cost_sum, match_model
 from cost_pipeline.local.rows import build_row, sum_keys_containing
 from cost_pipeline.local.timefmt import iso_ms
 
@@ -104,15 +105,22 @@ def _usage(rng: random.Random, provider: str, reasoning: bool) -> dict[str, int]
     return usage
 
 
-def _resource(rng: random.Random, environment: str) -> dict[str, Any]:
-    return {
-        "telemetry.sdk.language": "python",
-        "telemetry.sdk.name": "opentelemetry",
-        "telemetry.sdk.version": "1.45.2",
-        "service.name": rng.choice(("api-gateway", "worker", "assistant-backend")),
-        "service.instance.id": f"{rng.getrandbits(128):032x}",
-        "langfuse.environment": environment,
-    }
+def _resources() -> tuple[dict[str, Any], ...]:
+    """What 32 processes (a few services, several replicas each) report as OTel resource."""
+    rng = random.Random("resources")
+    return tuple(
+        {
+            "telemetry.sdk.language": "python",
+            "telemetry.sdk.name": "opentelemetry",
+            "telemetry.sdk.version": "1.45.2",
+            "service.name": ("api-gateway", "worker", "assistant-backend", "batch")[i % 4],
+            "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        }
+        for i in range(32)
+    )
+
+
+RESOURCES = _resources()
 
 
 def generation(rng: random.Random, start_ms: int, public_key: str) -> dict[str, Any]:
@@ -134,10 +142,7 @@ def generation(rng: random.Random, start_ms: int, public_key: str) -> dict[str, 
     elif roll < 0.09:
         metadata = {}
     metadata |= {
-        "request_id": f"req_{rng.getrandbits(64):016x}",
-        "route": f"/v1/{feature}",
-        "tenant": f"tenant-{rng.randrange(200):03d}",
-        "resourceAttributes": _resource(rng, environment),
+        "resourceAttributes": RESOURCES[rng.getrandbits(5)],
         "scope": {
             "name": "langfuse-sdk",
             "version": SDK_VERSION,
@@ -179,8 +184,8 @@ def generation(rng: random.Random, start_ms: int, public_key: str) -> dict[str, 
         "outputUsage": sum_keys_containing(usage, "output") or 0,
         "totalUsage": usage.get("total", 0),
         "costDetails": cost.cost_details,
-        "inputCost": sum_keys_containing(cost.cost_details, "input"),
-        "outputCost": sum_keys_containing(cost.cost_details, "output"),
+        "inputCost": cost_sum(cost.cost_details, "input"),
+        "outputCost": cost_sum(cost.cost_details, "output"),
         "totalCost": cost.total_cost or 0,
         "usagePricingTierId": None,
         "usagePricingTierName": None,

@@ -134,14 +134,15 @@ def json_object(value: Any) -> Any:
         return value
 
 
-def model_parameters(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+def model_parameters(attributes: Mapping[str, Any], semconv: bool) -> dict[str, Any] | None:
     params: dict[str, Any] = {}
     declared = json_object(attributes.get("langfuse.observation.model.parameters"))
     if isinstance(declared, dict):
         params.update(declared)
-    for key, value in attributes.items():
-        if key.startswith("gen_ai.request.") and key != "gen_ai.request.model":
-            params.setdefault(key[len("gen_ai.request.") :], value)
+    if semconv:  # gen_ai.request.* parameters of plain OpenTelemetry GenAI clients
+        for key, value in attributes.items():
+            if key.startswith("gen_ai.request.") and key != "gen_ai.request.model":
+                params.setdefault(key[len("gen_ai.request.") :], value)
     if not params:
         return None
     # Langfuse keeps strings and numbers; anything else is stored JSON-stringified.

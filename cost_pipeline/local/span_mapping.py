@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cost_pipeline.local.config import PROJECT_ID
-from cost_pipeline.local.cost import compute_cost, match_model
+from cost_pipeline.local.cost import compute_cost, cost_sum, match_model
+from cost_pipeline.local.encode import Groups
 from cost_pipeline.local.metadata_decode import collect_metadata, json_encoded_values
 from cost_pipeline.local.otlp_decode import SpanRecord
 from cost_pipeline.local.rows import sum_keys_containing
@@ -52,6 +53,7 @@ _TAG_KEYS = (
     "ai.telemetry.metadata.tags",
     "tag.tags",
 )
+_NAME_KEYS = ("gen_ai.tool.name", "logfire.msg", "ai.toolCall.name")
 _ENVIRONMENT_KEYS = (
     "langfuse.environment",
     "deployment.environment.name",
@@ -85,11 +87,11 @@ def _level(attributes: Mapping[str, Any], status_code: int) -> str:
     return "ERROR" if status_code == 2 else "DEFAULT"
 
 
-def _usage(attributes: Mapping[str, Any]) -> dict[str, int]:
+def _usage(attributes: Mapping[str, Any], semconv: bool) -> dict[str, int]:
     declared = attributes.get("langfuse.observation.usage_details")
     if declared is not None:
         return normalize_usage_details(json_object(declared))
-    return usage_from_semconv(attributes)
+    return usage_from_semconv(attributes) if semconv else {}
 
 
 def _provided_cost(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -103,8 +105,9 @@ def _provided_cost(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _metadata(span: SpanRecord, header_sdk_version: str | None) -> dict[str, Any]:
-    trace, observation = collect_metadata(
+def _metadata(span: SpanRecord, header_sdk_version: str | None) -> tuple[dict[str, Any], bool]:
+    """(observation metadata as Langfuse stores it, any gen_ai.* / llm.* attributes?)."""
+    trace, observation, semconv = collect_metadata(
         span.attributes, json_encoded_values(span.scope, header_sdk_version)
     )
     # v4 events path: trace metadata is merged into the observation's; its own keys win.
@@ -117,90 +120,116 @@ def _metadata(span: SpanRecord, header_sdk_version: str | None) -> dict[str, Any
     }
     if span.scope.name != "langfuse-sdk":
         merged["attributes"] = span.attributes
-    return merged
+    return merged, semconv
 
 
 def map_span(
     span: SpanRecord, *, header_sdk_version: str | None, ingested_ms: int
-) -> tuple[dict[str, Any], int]:
-    """The observation for ``span`` and its start time in epoch ms."""
+) -> tuple[Groups, dict[str, Any], int]:
+    """(field groups, metadata, start time in epoch ms) of the observation for ``span``."""
     attrs = span.attributes
+    get = attrs.get
     resource = span.resource
     start_ms, end_ms = _times_ms(span, ingested_ms)
-    is_root = span.parent_span_id is None or str(attrs.get("langfuse.internal.as_root")) in (
+    is_root = span.parent_span_id is None or str(get("langfuse.internal.as_root")) in (
         "true",
         "True",
     )
     kind = observation_type(attrs, span.scope.name, span.scope.version)
     model = first_text(attrs, MODEL_KEYS)
     match = match_model(model)
-    usage = _usage(attrs)
+    metadata, semconv = _metadata(span, header_sdk_version)
+    usage = _usage(attrs, semconv)
     cost = compute_cost(match, usage, _provided_cost(attrs))
-    completion_ms = completion_start_ms(attrs.get("langfuse.observation.completion_start_time"))
-    trace_name = first_text(attrs, ("langfuse.trace.name",)) or (span.name if is_root else "")
-    prompt_name = first_text(attrs, ("langfuse.observation.prompt.name",))
-    prompt_version = attrs.get("langfuse.observation.prompt.version")
+    completion_ms = completion_start_ms(get("langfuse.observation.completion_start_time"))
+    prompt_name = get("langfuse.observation.prompt.name")
     is_generation = kind == "GENERATION"
     ingested_iso = iso_ms(ingested_ms)
-    obs: dict[str, Any] = {
-        "id": span.span_id,
-        "traceId": span.trace_id,
-        "startTime": iso_ms(start_ms),
-        "endTime": iso_ms(end_ms),
-        "projectId": PROJECT_ID,
-        "parentObservationId": None if is_root else span.parent_span_id,
-        "type": kind,
-        "name": first_text(attrs, ("gen_ai.tool.name", "logfire.msg", "ai.toolCall.name"))
-        or span.name,
-        "level": _level(attrs, span.status_code),
-        "statusMessage": first_text(attrs, ("langfuse.observation.status_message",))
-        or span.status_message,
-        "version": first_text(attrs, ("langfuse.version",))
-        or first_text(resource, ("service.version",))
-        or "",
-        "environment": normalize_environment(
-            first_text(attrs, _ENVIRONMENT_KEYS) or first_text(resource, _ENVIRONMENT_KEYS)
-        ),
-        "bookmarked": False,
-        "public": attrs.get("langfuse.trace.public") is True,
-        "userId": first_text(attrs, _USER_KEYS) or "",
-        "sessionId": first_text(attrs, _SESSION_KEYS) or "",
-        "isRootObservation": is_root,
-        "completionStartTime": iso_ms(completion_ms) if completion_ms is not None else None,
-        "createdAt": ingested_iso,
-        "updatedAt": ingested_iso,
-        "input": io_text(attrs, _INPUT_KEYS),
-        "output": io_text(attrs, _OUTPUT_KEYS),
-        "metadata": _metadata(span, header_sdk_version),
-        "model": model,
-        "internalModelId": match.model_id if match else None,
-        "modelParameters": model_parameters(attrs),
-        "usageDetails": usage,
-        "inputUsage": sum_keys_containing(usage, "input") or 0,
-        "outputUsage": sum_keys_containing(usage, "output") or 0,
-        "totalUsage": usage.get("total", 0),
-        "costDetails": cost.cost_details,
-        "inputCost": sum_keys_containing(cost.cost_details, "input"),
-        "outputCost": sum_keys_containing(cost.cost_details, "output"),
-        "totalCost": cost.total_cost if cost.total_cost is not None else 0,
-        "usagePricingTierId": None,
-        "usagePricingTierName": None,
-        "promptId": "",
-        "promptName": (prompt_name or "") if is_generation else "",
-        "promptVersion": prompt_version if is_generation and prompt_name else None,
-        "latency": (end_ms - start_ms) / 1000,
-        "timeToFirstToken": (completion_ms - start_ms) / 1000 if completion_ms else None,
-        "tags": parse_tags(_first_value(attrs, _TAG_KEYS)),
-        "release": first_text(attrs, ("langfuse.release",))
-        or first_text(resource, ("langfuse.release",))
-        or "",
-        "traceName": trace_name,
-        "modelId": match.model_id if match else None,
-        "inputPrice": match.input_price if match else None,
-        "outputPrice": match.output_price if match else None,
-        "totalPrice": None,
+    groups: Groups = {
+        "core": {
+            "id": span.span_id,
+            "traceId": span.trace_id,
+            "startTime": iso_ms(start_ms),
+            "endTime": iso_ms(end_ms),
+            "projectId": PROJECT_ID,
+            "parentObservationId": None if is_root else span.parent_span_id,
+            "type": kind,
+        },
+        "basic": {
+            "name": first_text(attrs, _NAME_KEYS) or span.name,
+            "level": _level(attrs, span.status_code),
+            "statusMessage": _text(get("langfuse.observation.status_message"))
+            or span.status_message,
+            "version": _text(get("langfuse.version"))
+            or _text(resource.get("service.version"))
+            or "",
+            "environment": normalize_environment(
+                first_text(attrs, _ENVIRONMENT_KEYS) or first_text(resource, _ENVIRONMENT_KEYS)
+            ),
+            "bookmarked": False,
+            "public": get("langfuse.trace.public") is True,
+            "userId": first_text(attrs, _USER_KEYS) or "",
+            "sessionId": first_text(attrs, _SESSION_KEYS) or "",
+            "isRootObservation": is_root,
+        },
+        "time": {
+            "completionStartTime": iso_ms(completion_ms) if completion_ms is not None else None,
+            "createdAt": ingested_iso,
+            "updatedAt": ingested_iso,
+        },
+        "model": {
+            "model": model,
+            "internalModelId": match.model_id if match else None,
+            "modelParameters": model_parameters(attrs, semconv),
+        },
+        "usage": {
+            "usageDetails": usage,
+            "inputUsage": sum_keys_containing(usage, "input") or 0,
+            "outputUsage": sum_keys_containing(usage, "output") or 0,
+            "totalUsage": usage.get("total", 0),
+            "costDetails": cost.cost_details,
+            "inputCost": cost_sum(cost.cost_details, "input"),
+            "outputCost": cost_sum(cost.cost_details, "output"),
+            "totalCost": cost.total_cost if cost.total_cost is not None else 0,
+            "usagePricingTierId": None,
+            "usagePricingTierName": None,
+        },
+        "trace_context": {
+            "tags": parse_tags(_first_value(attrs, _TAG_KEYS)),
+            "release": _text(get("langfuse.release"))
+            or _text(resource.get("langfuse.release"))
+            or "",
+            "traceName": _text(get("langfuse.trace.name")) or (span.name if is_root else ""),
+        },
+        "metrics": {
+            "latency": (end_ms - start_ms) / 1000,
+            "timeToFirstToken": (completion_ms - start_ms) / 1000 if completion_ms else None,
+        },
+        "prices": {
+            "modelId": match.model_id if match else None,
+            "inputPrice": match.input_price if match else None,
+            "outputPrice": match.output_price if match else None,
+            "totalPrice": None,
+        },
+        "prompt": {
+            "promptId": "",
+            "promptName": _text(prompt_name) or "" if is_generation else "",
+            "promptVersion": get("langfuse.observation.prompt.version")
+            if is_generation and prompt_name
+            else None,
+        },
+        "io": {
+            "input": io_text(attrs, _INPUT_KEYS),
+            "output": io_text(attrs, _OUTPUT_KEYS),
+        },
     }
-    return obs, start_ms
+    return groups, metadata, start_ms
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if type(value) is str else str(value)
 
 
 def _first_value(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

@@ -71,6 +71,8 @@ def normalize_usage_details(usage: Any) -> dict[str, int]:
     if not isinstance(usage, Mapping):
         return {}
     out: dict[str, int] = {}
+    if "prompt_tokens" not in usage and "input_tokens" not in usage:
+        return _flat(usage)  # the common case: already Langfuse's canonical keys
     if _details_shape(usage, ("prompt_tokens", "completion_tokens", "total_tokens"), _CHAT_KEYS):
         _split_inclusive(usage["prompt_tokens"], usage.get("prompt_tokens_details"), "input", out)
         _split_inclusive(
@@ -83,8 +85,13 @@ def normalize_usage_details(usage: Any) -> dict[str, int]:
         _split_inclusive(usage["output_tokens"], usage.get("output_tokens_details"), "output", out)
         out["total"] = non_negative_int(usage["total_tokens"]) or 0
         return out
+    return _flat(usage)
+
+
+def _flat(usage: Mapping[str, Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
     for key, raw in usage.items():
-        count = non_negative_int(raw)
+        count = raw if type(raw) is int and raw >= 0 else non_negative_int(raw)
         if count is not None:
             out[str(key)] = count
     return with_total(out)

@@ -58,12 +58,14 @@ class CallContext:
         clash = _RESERVED_KEYS & set(metadata)
         if clash:
             raise ValueError(f"reserved context key(s) given as metadata: {sorted(clash)}")
+        if isinstance(tags, str):  # tags="beta" means one tag, not four letters
+            tags = (tags,)
         values = {keys.feature: feature, keys.team: team, **metadata}
         attributes = {k: _text(k, v) for k, v in values.items() if v is not None}
         return cls(
             user_id=_text("user_id", user_id) if user_id is not None else None,
             session_id=_text("session_id", session_id) if session_id is not None else None,
-            trace_name=trace_name,
+            trace_name=_text("trace_name", trace_name) if trace_name is not None else None,
             generation_name=name,
             tags=tuple(_text("tags", t) for t in tags),
             attributes=MappingProxyType(attributes),

@@ -50,8 +50,13 @@ def test_configured_attribution_keys_are_used(monkeypatch):
         ({"feature": "x" * 201}, ValueError),
         ({"team": {"nested": 1}}, TypeError),
         ({"user_id": "u", "tags": ["ok"], "session_id": None, "extra": [1]}, TypeError),
+        ({"trace_name": "t" * 201}, ValueError),
     ],
 )
 def test_bad_values_fail_fast_with_a_clear_error(kwargs, error):
     with pytest.raises(error):
         CallContext.build(**kwargs)
+
+
+def test_a_single_tag_string_is_one_tag():
+    assert CallContext.build(tags="beta").tags == ("beta",)

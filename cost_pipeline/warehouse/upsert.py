@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from cost_pipeline.warehouse.parse import stage_batch
+from cost_pipeline.warehouse.parse import StagedBatch, stage_batch
 from cost_pipeline.warehouse.spool import SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters, WindowProgress, record_checkpoint
 
@@ -35,9 +35,12 @@ def write_batch(
     counters: LoadCounters,
 ) -> BatchResult:
     """Upsert ``pages`` for partition ``day``; ``counters`` are the load's figures before it."""
+    # Staging only fills temp tables, and it may try a statement that fails (the fast path on an
+    # odd page): DuckDB aborts a transaction on any error, so stage before it begins.
+    staged = stage_batch(conn, pages, loaded_at)
     conn.execute("begin")
     try:
-        result = _write(conn, day, pages, loaded_at, counters)
+        result = _write(conn, day, pages, staged, loaded_at, counters)
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -49,10 +52,10 @@ def _write(
     conn: duckdb.DuckDBPyConnection,
     day: date,
     pages: list[SpooledPage],
+    staged: StagedBatch,
     loaded_at: datetime,
     counters: LoadCounters,
 ) -> BatchResult:
-    staged = stage_batch(conn, pages, loaded_at)
     committed = _pages_before_corruption(pages, staged.corrupt)
     dropped = [p.seq for p in pages if p not in committed]
     if dropped:

@@ -21,11 +21,17 @@ page_text as (
 
 select
     seq,
-    unnest(element_indexes) as element_index,
-    unnest(
-        list_select(
-            from_json(content -> '$.data', '["JSON"]'),
-            list_transform(element_indexes, i -> i + 1)
-        )
-    ) as raw
-from page_text
+    element_index,
+    coalesce(raw, 'null'::json) as raw  -- a JSON null element comes back as SQL null
+from (
+    select
+        seq,
+        unnest(element_indexes) as element_index,
+        unnest(
+            list_select(
+                from_json(content -> '$.data', '["JSON"]'),
+                list_transform(element_indexes, i -> i + 1)
+            )
+        ) as raw
+    from page_text
+)

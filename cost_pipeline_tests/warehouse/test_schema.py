@@ -1,0 +1,88 @@
+import duckdb
+
+from cost_pipeline.warehouse.schema import ensure_schema
+
+# The raw_generations contract of ARCHITECTURE.md, column by column.
+RAW_GENERATIONS = {
+    "id": "VARCHAR",
+    "trace_id": "VARCHAR",
+    "parent_observation_id": "VARCHAR",
+    "partition_date": "DATE",
+    "start_time": "TIMESTAMP",
+    "end_time": "TIMESTAMP",
+    "completion_start_time": "TIMESTAMP",
+    "type": "VARCHAR",
+    "name": "VARCHAR",
+    "level": "VARCHAR",
+    "status_message": "VARCHAR",
+    "version": "VARCHAR",
+    "environment": "VARCHAR",
+    "user_id": "VARCHAR",
+    "session_id": "VARCHAR",
+    "trace_name": "VARCHAR",
+    "release": "VARCHAR",
+    "tags": "VARCHAR[]",
+    "model": "VARCHAR",
+    "model_id": "VARCHAR",
+    "uncached_input_tokens": "BIGINT",
+    "cache_read_tokens": "BIGINT",
+    "cache_write_tokens": "BIGINT",
+    "cache_write_1h_tokens": "BIGINT",
+    "visible_output_tokens": "BIGINT",
+    "reasoning_tokens": "BIGINT",
+    "reported_total_tokens": "BIGINT",
+    "langfuse_total_cost": "DECIMAL(38,12)",
+    "langfuse_input_cost": "DECIMAL(38,12)",
+    "langfuse_output_cost": "DECIMAL(38,12)",
+    "latency_s": "DOUBLE",
+    "time_to_first_token_s": "DOUBLE",
+    "usage_details": "JSON",
+    "cost_details": "JSON",
+    "metadata": "JSON",
+    "loaded_at": "TIMESTAMP",
+}
+
+MODEL_PRICES = {
+    "model": "VARCHAR",
+    "provider_id": "VARCHAR",
+    "priced_model_id": "VARCHAR",
+    "input_per_token": "DECIMAL(38,18)",
+    "cache_read_per_token": "DECIMAL(38,18)",
+    "cache_write_per_token": "DECIMAL(38,18)",
+    "cache_write_1h_per_token": "DECIMAL(38,18)",
+    "output_per_token": "DECIMAL(38,18)",
+    "reasoning_per_token": "DECIMAL(38,18)",
+    "tiered": "BOOLEAN",
+    "priced_by": "VARCHAR",
+    "updated_at": "TIMESTAMP",
+}
+
+
+def columns(conn, table):
+    return dict(conn.execute(f"select column_name, column_type from (describe {table})").fetchall())
+
+
+def test_tables_match_the_contract(tmp_path):
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_schema(conn)
+    assert columns(conn, "raw_generations") == RAW_GENERATIONS
+    assert columns(conn, "model_prices") == MODEL_PRICES
+    primary_keys = conn.execute(
+        "select table_name, constraint_column_names from duckdb_constraints() "
+        "where constraint_type = 'PRIMARY KEY'"
+    ).fetchall()
+    assert ("raw_generations", ["id"]) in primary_keys
+    assert ("model_prices", ["model"]) in primary_keys
+
+
+def test_migrations_apply_once(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as conn:
+        assert ensure_schema(conn) == [1]
+        conn.execute(
+            "insert into raw_generations (id, partition_date, start_time, loaded_at) "
+            "values ('x', '2026-11-20', '2026-11-20 01:00', '2026-11-21')"
+        )
+    with duckdb.connect(path) as conn:
+        assert ensure_schema(conn) == []
+        assert conn.execute("select count(*) from raw_generations").fetchone() == (1,)

@@ -19,6 +19,9 @@ from cost_pipeline.assets.ingest import raw_generations
 from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.assets.traffic import llm_traffic
 from cost_pipeline.langfuse.resource import LangfuseResource
+from cost_pipeline.traffic.runner import run_partition
+from cost_pipeline.traffic.targets import resolve_targets
+from cost_pipeline.traffic.workload import load_workload
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import start_serve_local
 
@@ -123,3 +126,16 @@ def test_canary_passes_then_names_a_tampered_call(pipeline):
     (evaluation,) = checked.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.metadata["missing_ids"].text == victim
+
+
+def test_live_mode_sends_at_most_the_cap_and_only_to_keyed_providers(pipeline):
+    """Live mode pointed at the simulator (as if it were the real API): the cap holds."""
+    server, _, _ = pipeline
+    environ = {"OPENAI_API_KEY": "sk-live-test", "OPENAI_BASE_URL": f"{server.base_url}/openai/v1"}
+    targets = resolve_targets("live", max_live_calls=3, environ=environ)
+    workload = load_workload().with_overrides(calls_per_partition=12)
+    traffic = run_partition(workload, DAY - timedelta(days=1), targets, batch_id="live-cap")
+    assert len(traffic.records) == 3
+    assert traffic.skipped == 12 - 3
+    assert {record.recorded.provider for record in traffic.records} == {"openai"}
+    assert all(record.call.fault is None for record in traffic.records)  # no forced faults live

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cost_pipeline.local import admin, metrics_api, observations_api, public_api, simulator
 from cost_pipeline.local.auth import check_basic_auth
-from cost_pipeline.local.config import ServerConfig
+from cost_pipeline.local.config import ServerConfig, remove_runtime_file
 from cost_pipeline.local.cost import match_model
 from cost_pipeline.local.errors import ApiError, error_response, internal_error, not_found
 from cost_pipeline.local.errors import json_response as _json
@@ -133,6 +133,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once it
+        # has shut down, which ends the process before any code after run() could execute.
+        remove_runtime_file(app.state.server.config.runtime_file)
         app.state.server.store.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -69,6 +71,13 @@ def write_private_file(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
+
+
+def remove_runtime_file(path: Path) -> None:
+    """Delete serve-local.json if this process wrote it (a newer server may have replaced it)."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
 
 
 def build_config(host: str, port: int, data_dir: Path | None) -> ServerConfig:

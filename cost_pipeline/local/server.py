@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from collections.abc import Callable
-from pathlib import Path
 
 import orjson
 import uvicorn
 
 from cost_pipeline.local.app import create_app
-from cost_pipeline.local.config import ServerConfig, write_private_file
+from cost_pipeline.local.config import ServerConfig, remove_runtime_file, write_private_file
 from cost_pipeline.local.knobs import Knobs
 
 
@@ -44,12 +42,6 @@ def write_runtime_file(config: ServerConfig, port: int) -> str:
     info = {"base_url": base_url, "port": port, "pid": os.getpid(), "admin_key": config.admin_key}
     write_private_file(config.runtime_file, orjson.dumps(info).decode())
     return base_url
-
-
-def remove_runtime_file(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError, ValueError, orjson.JSONDecodeError):
-        if orjson.loads(path.read_bytes()).get("pid") == os.getpid():
-            path.unlink()
 
 
 def run_server(

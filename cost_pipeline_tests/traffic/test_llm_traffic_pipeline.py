@@ -25,7 +25,8 @@ from cost_pipeline.traffic.workload import load_workload
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import start_serve_local
 
-# One worker runs the whole module, so its module-scoped server starts once.
+# Meant to keep the module (and its module-scoped server) on one worker; pytest-xdist 3.8 on
+# pytest 9.2 ignores it (pytest-xdist#1386), then each worker simply starts its own server.
 pytestmark = pytest.mark.xdist_group("llm_traffic_pipeline")
 
 DAY = date(2026, 3, 5)

@@ -103,10 +103,10 @@ def _load_sources(path: Path) -> dict[tuple[str, str], SourceTable]:
         return {}
     tables: dict[tuple[str, str], SourceTable] = {}
     for source in _read_yaml(path).get("sources") or []:
-        source_name = source["name"]
+        source_name = _name(source, path)
         schema = source.get("schema")
         for table in source.get("tables") or []:
-            identifier = table.get("identifier", table["name"])
+            identifier = table.get("identifier", _name(table, path))
             relation = quote_identifier(identifier)
             if schema:
                 relation = f"{quote_identifier(schema)}.{relation}"
@@ -126,8 +126,16 @@ def _load_model_docs(layer_dir: Path) -> dict[str, dict[str, Any]]:
     docs: dict[str, dict[str, Any]] = {}
     for path in sorted(layer_dir.rglob("*.yml")):
         for model in _read_yaml(path).get("models") or []:
-            docs[model["name"]] = model
+            docs[_name(model, path)] = model
     return docs
+
+
+def _name(entry: Any, path: Path) -> str:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise SqlProjectError(
+            f"{path}: every source, table and model needs a `name:`, got {entry!r}"
+        )
+    return entry["name"]
 
 
 def _column_docs(doc: dict[str, Any], path: Path) -> tuple[ColumnDoc, ...]:

@@ -145,3 +145,10 @@ def test_the_shipped_models_render_with_their_documented_dependencies():
     assert set(stg.sources) == {("langfuse", "raw_generations"), ("langfuse", "model_prices")}
     mart = render_model(project, project.models[1], variables={}, **WINDOW)
     assert mart.refs == ("stg_generations",)
+
+
+def test_a_source_without_a_name_is_a_clear_error(tmp_path):
+    root = write_project(tmp_path, {"marts/m.sql": "select 1"})
+    (root / "sources.yml").write_text("sources:\n  - tables:\n      - name: t\n")
+    with pytest.raises(SqlProjectError, match="needs a `name:`"):
+        load_project(root)

@@ -25,7 +25,8 @@ class ChainOutcome:
     failed_checks: list[str] = field(default_factory=list)
 
 
-def run_days(days: list[date], console: Console) -> ChainOutcome:
+def run_days(days: list[date], console: Console, instance: dg.DagsterInstance) -> ChainOutcome:
+    """Run llm_traffic for every day, then the rest of the chain day by day, on ``instance``."""
     from cost_pipeline.definitions import defs  # imports every asset: only when running
 
     job = defs.resolve_job_def("daily_spend_job")
@@ -44,12 +45,12 @@ def run_days(days: list[date], console: Console) -> ChainOutcome:
         traffic = progress.add_task("llm_traffic: simulated LLM calls", total=len(days), day="")
         for day in days:
             progress.update(traffic, day=day.isoformat())
-            _run(job, day, TRAFFIC)
+            _run(job, instance, day, TRAFFIC)
             progress.advance(traffic)
         chain = progress.add_task("load, model, export", total=len(days), day="")
         for day in days:
             progress.update(chain, day=day.isoformat())
-            result = _run(job, day, CHAIN)
+            result = _run(job, instance, day, CHAIN)
             outcome.rows_loaded += _rows_loaded(result)
             outcome.failed_checks += [
                 f"{day} {e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
@@ -61,10 +62,14 @@ def run_days(days: list[date], console: Console) -> ChainOutcome:
 
 
 def _run(
-    job: dg.JobDefinition, day: date, selection: list[dg.AssetKey]
+    job: dg.JobDefinition, instance: dg.DagsterInstance, day: date, selection: list[dg.AssetKey]
 ) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(
-        partition_key=day.isoformat(), asset_selection=selection, run_config=QUIET
+        partition_key=day.isoformat(),
+        asset_selection=selection,
+        run_config=QUIET,
+        instance=instance,
+        tags={"cost_pipeline/run": "demo"},
     )
 
 

@@ -77,10 +77,21 @@ def raw_generations(
                 warehouse=warehouse,
                 options=options,
                 log=context.log,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
             )
         )
         day += timedelta(days=1)
+    if len(reports) > 1:
+        # A range run's materialization metadata is copied onto every partition of the range;
+        # these observations keep each day's own figures.
+        for report in reports:
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=context.asset_key,
+                    partition=report.day.isoformat(),
+                    metadata=materialization_metadata([report]),
+                )
+            )
     return dg.MaterializeResult(metadata=materialization_metadata(reports))
 
 

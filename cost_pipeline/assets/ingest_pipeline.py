@@ -14,7 +14,6 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -57,6 +56,7 @@ class PipelineOptions:
     batch_pages: int = 25
     queue_pages: int = 16
     fetch_workers: int = 1
+    batch_wait_s: float = 0.5
     idle_close_s: float = 1.0
     stop_after_pages: int | None = None
 
@@ -184,41 +184,52 @@ class IngestPipeline:
     ) -> None:
         failure: BaseException | None = None
         while self._finished < fetchers:
-            batch = []
-            for item in self._next_items(pages):
-                if isinstance(item, _FetcherDone):
-                    self._finished += 1
-                    if item.error is not None and failure is None:
-                        failure = item.error
-                        stop.set()  # the others stop too; what is queued still gets written
-                else:
-                    batch.append(item)
+            batch, done = self._collect(pages, fetchers)
+            for fetcher in done:
+                self._finished += 1
+                if fetcher.error is not None and failure is None:
+                    failure = fetcher.error
+                    stop.set()  # the others stop too; what is queued still gets written
             if batch:
                 self._write(batch)
         if failure is not None:
             raise failure
 
-    def _next_items(
-        self, pages: queue.Queue[SpooledPage | _FetcherDone]
-    ) -> Iterator[SpooledPage | _FetcherDone]:
-        """The first queued item (waiting if needed), then whatever else is ready, up to a batch."""
+    def _collect(
+        self, pages: queue.Queue[SpooledPage | _FetcherDone], fetchers: int
+    ) -> tuple[list[SpooledPage], list[_FetcherDone]]:
+        """The next batch: wait for a first page, then gather more for up to batch_wait_s.
+
+        Each batch costs a fixed ~20-50 ms of SQL planning and commit, so one-page batches would
+        dominate a fast load; on a slow network the short wait costs nothing.
+        """
         limit = self.options.batch_pages
         if self.options.stop_after_pages is not None:
             limit = max(1, min(limit, self.options.stop_after_pages - self.totals.pages))
+        batch: list[SpooledPage] = []
+        done: list[_FetcherDone] = []
+        item = self._first_item(pages)
+        deadline = time.monotonic() + self.options.batch_wait_s
+        while True:
+            if isinstance(item, _FetcherDone):
+                done.append(item)
+            else:
+                batch.append(item)
+            if len(batch) >= limit or self._finished + len(done) >= fetchers:
+                return batch, done
+            try:
+                item = pages.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return batch, done
+
+    def _first_item(
+        self, pages: queue.Queue[SpooledPage | _FetcherDone]
+    ) -> SpooledPage | _FetcherDone:
         try:
-            first = pages.get(timeout=self.options.idle_close_s if self._conn else None)
+            return pages.get(timeout=self.options.idle_close_s if self._conn else None)
         except queue.Empty:
             self._release_connection()  # nothing to write for a while: free the file
-            first = pages.get()
-        yield first
-        taken = int(isinstance(first, SpooledPage))
-        while taken < limit:
-            try:
-                item = pages.get_nowait()
-            except queue.Empty:
-                return
-            taken += int(isinstance(item, SpooledPage))
-            yield item
+            return pages.get()
 
     def _write(self, batch: list[SpooledPage]) -> None:
         stats = self.client.stats.snapshot()

@@ -154,23 +154,14 @@ def _stage_robustly(
 
 
 def _typed_sql(source_sql: str) -> str:
-    usage_json = _json_structure([(key, "JSON") for key in USAGE_KEYS])
-    usage_checks = (
-        "case "
-        + " ".join(
-            f"when not token_count_ok(from_json(usage_details, '{usage_json}').\"{key}\", "
-            f"{MAX_TOKENS_PER_OBSERVATION}) then 'usageDetails.{key} is not a plausible token "
-            f"count: ' || excerpt(usage_details -> '$.\"{key}\"')"
-            for key in USAGE_KEYS
-        )
-        + " end"
-    )
+    usage_keys = "[" + ", ".join(f"'{key}'" for key in USAGE_KEYS) + "]"
     return (
         read_sql("parse/typed_rows.sql")
         .replace("{{ source }}", source_sql)
         .replace("{{ usage_bigint_struct }}", _json_structure([(k, "BIGINT") for k in USAGE_KEYS]))
         .replace("{{ clean_usage_pattern }}", _CLEAN_USAGE_PATTERN)
-        .replace("{{ usage_checks }}", usage_checks)
+        .replace("{{ usage_keys }}", usage_keys)
+        .replace("{{ max_tokens }}", str(MAX_TOKENS_PER_OBSERVATION))
         .replace("{{ max_usd }}", str(MAX_USD_PER_OBSERVATION))
     )
 

@@ -58,12 +58,14 @@ typed as (
 usage_checked as (
     select
         *,
+        -- The first usage key whose value is not a plausible token count (screened rows only).
         case
-            when usage_clean then null
-            when json_type(usage_details) not in ('OBJECT', 'NULL')
-                then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
-            else {{ usage_checks }}
-        end as usage_problem
+            when not usage_clean and json_type(usage_details) = 'OBJECT'
+                then list_filter(
+                    {{ usage_keys }},
+                    k -> not token_count_ok(usage_details -> ('$."' || k || '"'), {{ max_tokens }})
+                )[1]
+        end as bad_usage_key
     from typed
 ),
 
@@ -83,7 +85,11 @@ checked as (
                     || ' is outside the requested window ['
                     || strftime(window_from, '%Y-%m-%dT%H:%M:%S') || ', '
                     || strftime(window_to, '%Y-%m-%dT%H:%M:%S') || ')'
-            when usage_problem is not null then usage_problem
+            when json_type(usage_details) not in ('OBJECT', 'NULL')
+                then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
+            when bad_usage_key is not null
+                then 'usageDetails.' || bad_usage_key || ' is not a plausible token count: '
+                    || excerpt(usage_details -> ('$."' || bad_usage_key || '"'))
             when json_type(cost_details) not in ('OBJECT', 'NULL')
                 then 'costDetails is not a JSON object: ' || excerpt(cost_details)
             when total_cost_json is not null

@@ -1,7 +1,7 @@
 """daily_spend_schedule: a tick at 01:00 UTC targets yesterday (whole chain) and the day before
 (refresh from raw_generations, for late data)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -66,7 +66,7 @@ def test_a_late_tick_still_targets_days_relative_to_its_scheduled_time():
 
 def test_no_request_for_days_before_the_first_partition():
     start = datetime.fromisoformat(PARTITIONS_START_DATE).replace(tzinfo=UTC)
-    requests = tick(start.replace(day=start.day + 1, hour=1))
+    requests = tick(start + timedelta(days=1, hours=1))
     assert [r.partition_key for r in requests] == [PARTITIONS_START_DATE]
 
 

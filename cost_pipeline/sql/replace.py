@@ -59,14 +59,16 @@ def replace_partition(
         columns = _columns(con, STAGE, temporary=True)
         _check_window(con, rendered, dict(columns), window)
         _ensure_table(con, table, columns)
-        deleted = con.execute(
-            f"delete from {relation} where {partition_column} >= $partition_start "
-            f"and {partition_column} < $partition_end",
-            window,
-        ).fetchone()[0]
-        inserted = con.execute(f"insert into {relation} by name select * from {STAGE}").fetchone()[
-            0
-        ]
+        deleted = _affected_rows(
+            con.execute(
+                f"delete from {relation} where {partition_column} >= $partition_start "
+                f"and {partition_column} < $partition_end",
+                window,
+            )
+        )
+        inserted = _affected_rows(
+            con.execute(f"insert into {relation} by name select * from {STAGE}")
+        )
         summary = summarize(con, STAGE) if summarize else None
         con.execute(f"drop table {STAGE}")
         con.commit()
@@ -75,12 +77,17 @@ def replace_partition(
         raise
     result = ReplaceResult(
         table=table,
-        rows_written=int(inserted),
-        rows_replaced=int(deleted),
+        rows_written=inserted,
+        rows_replaced=deleted,
         duration_s=round(time.perf_counter() - started, 3),
         columns=tuple(columns),
     )
     return result, summary
+
+
+def _affected_rows(cursor: duckdb.DuckDBPyConnection) -> int:
+    # DuckDB answers DELETE / INSERT with one row holding the number of rows affected.
+    return int(cursor.fetchone()[0])
 
 
 def _columns(

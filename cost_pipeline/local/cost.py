@@ -10,12 +10,18 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+import cost_pipeline
 
 if TYPE_CHECKING:
     from cost_pipeline.llm.pricing import ModelRates, TokenUsage
@@ -24,17 +30,33 @@ _pricing_module: ModuleType | None = None
 
 
 def _pricing() -> ModuleType:
-    """cost_pipeline.llm.pricing, imported on first use.
-
-    Importing it loads the whole cost_pipeline.llm package (OpenAI, Anthropic and Langfuse SDKs,
-    ~2.5 s), which serve-local should not wait for before it starts listening.
-    """
+    """cost_pipeline.llm.pricing, loaded on first use."""
     global _pricing_module
     if _pricing_module is None:
-        import cost_pipeline.llm.pricing as pricing
-
-        _pricing_module = pricing
+        _pricing_module = _load_pricing_module()
     return _pricing_module
+
+
+def _load_pricing_module() -> ModuleType:
+    # Importing it the normal way runs cost_pipeline/llm/__init__.py, which imports the OpenAI,
+    # Anthropic and Langfuse SDKs (~2.5 s of CPU per server start; tests start many servers).
+    # pricing.py itself needs only genai-prices, so load that one file under a private name
+    # (a separate module object: normal imports of cost_pipeline.llm.pricing are unaffected).
+    if "cost_pipeline.llm" in sys.modules:
+        return importlib.import_module("cost_pipeline.llm.pricing")
+    name = "_serve_local_pricing"
+    path = Path(cost_pipeline.__file__).parent / "llm" / "pricing.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return importlib.import_module("cost_pipeline.llm.pricing")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while being defined
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # pricing.py grew package-relative needs: take the slow, sure way
+        del sys.modules[name]
+        return importlib.import_module("cost_pipeline.llm.pricing")
+    return module
 
 
 _CACHE_READ_KEYS = ("input_cached_tokens", "input_cache_read", "cache_read_input_tokens")

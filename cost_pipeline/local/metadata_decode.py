@@ -21,7 +21,9 @@ from cost_pipeline.local.otlp_decode import Scope
 _OBSERVATION_PREFIXES = ("langfuse.observation.metadata.", "langfuse.metadata.")
 _TRACE_PREFIX = "langfuse.trace.metadata."
 _OBSERVATION_WHOLE = ("langfuse.observation.metadata", "langfuse.metadata")
+_METADATA_PREFIXES = (_TRACE_PREFIX, *_OBSERVATION_PREFIXES)
 _TRACE_WHOLE = "langfuse.trace.metadata"
+_WHOLE_KEYS = frozenset((*_OBSERVATION_WHOLE, _TRACE_WHOLE))
 
 
 def sdk_major(version: str | None) -> int | None:
@@ -82,17 +84,13 @@ def collect_metadata(
     observation: dict[str, Any] = {}
     semconv = False
     for key, value in attributes.items():
-        if not key.startswith("langfuse."):
-            if key.startswith(("gen_ai.", "llm.")):
-                semconv = True
-            continue
-        if key.startswith(_TRACE_PREFIX):
-            trace[key[len(_TRACE_PREFIX) :]] = decode_value(value, json_encoded)
-        elif key.startswith(_OBSERVATION_PREFIXES):
-            suffix = key.split(".metadata.", 1)[1]
-            observation[suffix] = decode_value(value, json_encoded)
-        elif key == _TRACE_WHOLE:
-            _merge_whole(trace, value)
-        elif key in _OBSERVATION_WHOLE:
-            _merge_whole(observation, value)
+        if key.startswith(_METADATA_PREFIXES):
+            if key.startswith(_TRACE_PREFIX):
+                trace[key[len(_TRACE_PREFIX) :]] = decode_value(value, json_encoded)
+            else:
+                observation[key.split(".metadata.", 1)[1]] = decode_value(value, json_encoded)
+        elif key in _WHOLE_KEYS:
+            _merge_whole(trace if key == _TRACE_WHOLE else observation, value)
+        elif not semconv and key.startswith(("gen_ai.", "llm.")):
+            semconv = True
     return trace, observation, semconv

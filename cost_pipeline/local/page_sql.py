@@ -140,7 +140,9 @@ def run_page(conn: Any, query: PageQuery, now_ms: int) -> PageResult:
     if query.limit == 0:
         return PageResult(b"", 0, None)
     sql, params = page_sql(query, now_ms)
-    body, fetched, last_start, last_trace, last_id = conn.execute(sql, params).fetchone()
+    # fetchall, not fetchone: it steps the statement to its end, which ends the read
+    # transaction at once (an open one would stop WAL checkpoints from resetting the log).
+    ((body, fetched, last_start, last_trace, last_id),) = conn.execute(sql, params).fetchall()
     more = fetched > query.limit
     cursor = Cursor(last_start, last_trace, last_id) if more else None
     return PageResult(body or b"", min(fetched, query.limit), cursor)

@@ -9,8 +9,10 @@ from datetime import date
 
 import pytest
 
+from cost_pipeline.local.rows import build_row
 from cost_pipeline.local.seed import seed_generations
-from cost_pipeline.local.seed_rows import FEATURES, TEAMS
+from cost_pipeline.local.seed_draw import FEATURES, TEAMS
+from cost_pipeline.local.seed_rows import ChunkSpec, RowEncoder, chunk_draws, observation
 from cost_pipeline_tests.conftest import start_serve_local
 
 DAY = date(2026, 11, 22)
@@ -115,3 +117,15 @@ def test_cli_prints_a_summary(tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
     assert "seeded 250 generations for 2026-11-22" in done.stdout
     assert (tmp_path / "serve-local.sqlite3").exists()
+
+
+def test_fast_seed_rows_equal_the_generic_encoding_of_the_same_generation():
+    draws = chunk_draws(
+        ChunkSpec(
+            seed=1, day_start_ms=0, index=0, count=2_000, first_quantile=0.0, last_quantile=1.0
+        )
+    )
+    encoder = RowEncoder("pk-lf-local")
+    for d in draws:
+        reference = build_row(observation(d, "pk-lf-local"), start_ms=d.start_ms, visible_at_ms=1)
+        assert encoder.row(d, 1) == reference

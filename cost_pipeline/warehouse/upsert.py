@@ -62,20 +62,27 @@ def _write(
         conn.execute("delete from batch_rows where seq in (select unnest(?::bigint[]))", [dropped])
     rows_received = _count(conn, "select count(*) from batch_rows")
     rows_rejected = _store_rejects(conn, day)
-    conn.execute(
-        "create or replace temp table batch_accepted as "
+    replaced = _count(
+        conn,
+        "delete from raw_generations where id in "
+        "(select id from batch_rows where reject_reason is null)",
+    )
+    # The latest copy of an id wins (a row that moved between pages while we read).
+    accepted = _count(
+        conn,
+        "insert into raw_generations by name "
         "select * exclude (seq, element_index, raw, reject_reason) from batch_rows "
         "where reject_reason is null "
-        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1"
+        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1",
     )
-    accepted = _count(conn, "select count(*) from batch_accepted")
-    replaced = _count(
-        conn, "delete from raw_generations where id in (select id from batch_accepted)"
-    )
-    conn.execute("insert into raw_generations by name select * from batch_accepted")
     # An id that is usable now is no longer a reject.
-    conn.execute("delete from rejected_generations where id in (select id from batch_accepted)")
-    high_water = conn.execute("select max(start_time) from batch_accepted").fetchone()[0]
+    conn.execute(
+        "delete from rejected_generations where id in "
+        "(select id from batch_rows where reject_reason is null)"
+    )
+    high_water = conn.execute(
+        "select max(start_time) from batch_rows where reject_reason is null"
+    ).fetchone()[0]
     after = replace(
         counters,
         pages=counters.pages + len(committed),

@@ -201,6 +201,12 @@ def _record_end(
                     error=error,
                 ),
             )
+            # Reasons without the offending value, so each kind of problem is one log line.
+            reasons = conn.execute(
+                "select split_part(reason, ': ', 1), count(*) from rejected_generations "
+                "where partition_date = ? and loaded_at >= ? group by 1 order by 2 desc",
+                [day, started_at],
+            ).fetchall()
             rows, cost = conn.execute(
                 "select count(*), coalesce(sum(langfuse_total_cost), 0) from raw_generations "
                 "where partition_date = ?",
@@ -212,6 +218,12 @@ def _record_end(
         # Do not hide the original failure behind a bookkeeping one.
         log.warning(f"raw_generations {day}: could not record the failure ({exc})")
         return 0, Decimal(0), 0
+    if status == COMPLETE and totals.rows_rejected:
+        for reason, count in reasons:
+            log.warning(
+                f"raw_generations {day}: {count} row(s) rejected: {reason} "
+                f"(rows are in rejected_generations)"
+            )
     if status == COMPLETE:
         log.info(
             f"raw_generations {day}: done in {duration:.1f}s: {totals.rows_loaded:,} rows "

@@ -113,6 +113,7 @@ class IngestPipeline:
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
         self._finished = 0  # fetchers of the current run() that have reported back
+        self._failure: BaseException | None = None  # the first fetcher failure of that run
 
     # ------------------------------------------------------------------ run
 
@@ -131,7 +132,7 @@ class IngestPipeline:
         ]
         for fetcher in fetchers:
             fetcher.start()
-        self._finished = 0
+        self._finished, self._failure = 0, None
         try:
             self._write_until_done(pages, len(fetchers), stop)
         finally:
@@ -182,22 +183,19 @@ class IngestPipeline:
         fetchers: int,
         stop: threading.Event,
     ) -> None:
-        failure: BaseException | None = None
         while self._finished < fetchers:
-            batch, done = self._collect(pages, fetchers)
-            for fetcher in done:
-                self._finished += 1
-                if fetcher.error is not None and failure is None:
-                    failure = fetcher.error
-                    stop.set()  # the others stop too; what is queued still gets written
+            batch = self._collect(pages, fetchers, stop)
             if batch:
                 self._write(batch)
-        if failure is not None:
-            raise failure
+        if self._failure is not None:
+            raise self._failure
 
     def _collect(
-        self, pages: queue.Queue[SpooledPage | _FetcherDone], fetchers: int
-    ) -> tuple[list[SpooledPage], list[_FetcherDone]]:
+        self,
+        pages: queue.Queue[SpooledPage | _FetcherDone],
+        fetchers: int,
+        stop: threading.Event,
+    ) -> list[SpooledPage]:
         """The next batch: wait for a first page, then gather more for up to batch_wait_s.
 
         Each batch costs a fixed ~20-50 ms of SQL planning and commit, so one-page batches would
@@ -207,20 +205,25 @@ class IngestPipeline:
         if self.options.stop_after_pages is not None:
             limit = max(1, min(limit, self.options.stop_after_pages - self.totals.pages))
         batch: list[SpooledPage] = []
-        done: list[_FetcherDone] = []
         item = self._first_item(pages)
         deadline = time.monotonic() + self.options.batch_wait_s
         while True:
             if isinstance(item, _FetcherDone):
-                done.append(item)
+                self._fetcher_done(item, stop)
             else:
                 batch.append(item)
-            if len(batch) >= limit or self._finished + len(done) >= fetchers:
-                return batch, done
+            if len(batch) >= limit or self._finished >= fetchers:
+                return batch
             try:
                 item = pages.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                return batch, done
+                return batch
+
+    def _fetcher_done(self, done: _FetcherDone, stop: threading.Event) -> None:
+        self._finished += 1
+        if done.error is not None and self._failure is None:
+            self._failure = done.error
+            stop.set()  # the others stop too; what is already queued still gets written
 
     def _first_item(
         self, pages: queue.Queue[SpooledPage | _FetcherDone]

@@ -81,10 +81,10 @@ checked as (
             when start_time is null
                 then 'startTime is not an ISO-8601 timestamp: ' || excerpt(start_time_text)
             when start_time < window_from or start_time >= window_to
-                then 'startTime ' || strftime(start_time, '%Y-%m-%dT%H:%M:%S.%g')
-                    || ' is outside the requested window ['
+                then 'startTime is outside the requested window ['
                     || strftime(window_from, '%Y-%m-%dT%H:%M:%S') || ', '
-                    || strftime(window_to, '%Y-%m-%dT%H:%M:%S') || ')'
+                    || strftime(window_to, '%Y-%m-%dT%H:%M:%S') || '): '
+                    || strftime(start_time, '%Y-%m-%dT%H:%M:%S.%g')
             when json_type(usage_details) not in ('OBJECT', 'NULL')
                 then 'usageDetails is not a JSON object: ' || excerpt(usage_details)
             when bad_usage_key is not null

@@ -23,6 +23,7 @@ from cost_pipeline.local.errors import ApiError, error_response, internal_error,
 from cost_pipeline.local.errors import json_response as _json
 from cost_pipeline.local.fault_responses import quiet_deliberate_drops
 from cost_pipeline.local.faults import FaultEngine
+from cost_pipeline.local.ingest_pool import IngestPool
 from cost_pipeline.local.knobs import Knobs
 from cost_pipeline.local.state import ServerState
 from cost_pipeline.local.stats import Stats
@@ -136,6 +137,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         # Here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once it
         # has shut down, which ends the process before any code after run() could execute.
         remove_runtime_file(app.state.server.config.runtime_file)
+        app.state.server.ingest_pool.close()
         app.state.server.store.close()
 
 
@@ -145,6 +147,7 @@ def create_app(config: ServerConfig, knobs: Knobs | None = None) -> Starlette:
         store=Store(config.db_path),
         faults=FaultEngine(knobs or Knobs()),
         stats=Stats(),
+        ingest_pool=IngestPool(),
         simulator_knobs=simulator.knobs,
     )
     app = Starlette(

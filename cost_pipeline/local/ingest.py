@@ -8,7 +8,6 @@ from typing import Any
 from cost_pipeline.local.otlp_decode import decode_export, decompress
 from cost_pipeline.local.rows import row_from_groups
 from cost_pipeline.local.span_mapping import map_span
-from cost_pipeline.local.store import Store
 from cost_pipeline.local.timefmt import now_ms
 
 
@@ -20,10 +19,20 @@ class IngestRequest:
     sdk_version: str | None
 
 
-def rows_for_export(request: IngestRequest, visibility_delay_s: float) -> list[tuple[Any, ...]]:
-    """Decode and map every span first, so one bad span rejects the batch before any write."""
-    spans = decode_export(decompress(request.body, request.content_encoding), request.content_type)
-    ingested = now_ms()
+def rows_for_export(
+    request: IngestRequest,
+    visibility_delay_s: float,
+    ingested: int | None = None,
+    part: int = 0,
+    parts: int = 1,
+) -> list[tuple[Any, ...]]:
+    """Decode and map the spans first, so one bad span rejects the batch before any write.
+
+    ``part``/``parts`` map every ``parts``-th span only, so worker processes can share a batch.
+    """
+    body = decompress(request.body, request.content_encoding)
+    spans = decode_export(body, request.content_type, part, parts)
+    ingested = now_ms() if ingested is None else ingested
     visible_at = ingested + int(visibility_delay_s * 1000)
     rows = []
     for span in spans:
@@ -32,10 +41,3 @@ def rows_for_export(request: IngestRequest, visibility_delay_s: float) -> list[t
         )
         rows.append(row_from_groups(groups, metadata, start_ms=start_ms, visible_at_ms=visible_at))
     return rows
-
-
-def ingest_export(store: Store, request: IngestRequest, visibility_delay_s: float) -> int:
-    """Store one export in one transaction (committed before the caller answers 200)."""
-    rows = rows_for_export(request, visibility_delay_s)
-    store.write(rows)
-    return len(rows)

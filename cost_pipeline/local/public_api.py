@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cost_pipeline.local.config import EMULATED_VERSION, PROJECT_ID, PROJECT_NAME
 from cost_pipeline.local.errors import ApiError, invalid_request, json_response
-from cost_pipeline.local.ingest import IngestRequest, ingest_export
+from cost_pipeline.local.ingest import IngestRequest
 from cost_pipeline.local.otlp_decode import OtlpError
 from cost_pipeline.local.read_guard import admit_read
 from cost_pipeline.local.state import ServerState
@@ -53,13 +52,14 @@ async def otel_traces(request: Request) -> Response:
         sdk_version=request.headers.get("x-langfuse-sdk-version"),
     )
     try:
-        stored = await run_in_threadpool(
-            ingest_export, state.store, ingest, state.faults.knobs.visibility_delay_s
+        stored, pooled = await state.ingest_pool.ingest(
+            state.store, ingest, state.faults.knobs.visibility_delay_s
         )
     except OtlpError as exc:
         state.stats.add("batches_rejected")
         raise _otlp_error(str(exc)) from None
     state.stats.add("batches_ingested")
+    state.stats.add("batches_mapped_by_workers", int(pooled))
     state.stats.add("spans_ingested", stored)
     # Only now, after the commit, is the batch acknowledged.
     return json_response({})

@@ -7,6 +7,7 @@ from typing import Any
 
 from cost_pipeline.local.config import ServerConfig
 from cost_pipeline.local.faults import FaultEngine
+from cost_pipeline.local.ingest_pool import IngestPool
 from cost_pipeline.local.stats import Stats
 from cost_pipeline.local.store import Store
 
@@ -17,4 +18,5 @@ class ServerState:
     store: Store
     faults: FaultEngine
     stats: Stats
+    ingest_pool: IngestPool
     simulator_knobs: Any = None  # cost_pipeline.local.simulator.knobs once that module exists

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import psutil
+
 from cost_pipeline_tests.local.otlp_builders import generation, post_protobuf
 
 
@@ -31,3 +35,19 @@ def test_kill9_right_after_200_keeps_every_acknowledged_batch(serve_local):
     serve_local.kill9()  # no shutdown hook runs: only what was committed can survive
     serve_local.restart()
     assert ids_in_store(serve_local) == acknowledged
+
+
+def test_ingest_workers_do_not_outlive_a_killed_server(serve_local):
+    spans = [generation(f"w{i}") for i in range(600)]  # big enough for the worker processes
+    with serve_local.api() as api:
+        assert post_protobuf(api, spans).status_code == 200
+    assert serve_local.stats()["batches_mapped_by_workers"] == 1
+    workers = psutil.Process(serve_local.pid).children(recursive=True)
+    assert workers
+    serve_local.kill9()
+    deadline = time.monotonic() + 20
+    while any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
+        assert time.monotonic() < deadline, "ingest workers outlived the killed server"
+        time.sleep(0.1)
+    serve_local.restart()
+    assert ids_in_store(serve_local) == {span.id_hex for span in spans}

@@ -341,3 +341,23 @@ def test_json_with_bad_hex_ids_is_rejected(api):
     )
     assert response.status_code == 400
     assert "traceId" in response.json()["message"]
+
+
+def test_big_batches_are_mapped_by_worker_processes_all_or_nothing(api, server):
+    spans = [generation(f"big-{i}", **{"user.id": f"u{i}"}) for i in range(600)]
+    trace = spans[0].trace_id
+    for span in spans:
+        span.trace_id = trace
+    before = server.stats().get("batches_mapped_by_workers", 0)
+    assert post_protobuf(api, spans).status_code == 200
+    assert server.stats()["batches_mapped_by_workers"] == before + 1
+    rows = read_trace(api, spans[0].trace_hex)
+    assert {row["id"]: row["userId"] for row in rows.values()} == {
+        span.id_hex: f"u{i}" for i, span in enumerate(spans)
+    }
+    bad = [generation(f"bad-{i}") for i in range(600)]
+    bad[-1].parent_span_id = b"\x01"  # only the last span is malformed
+    response = post_protobuf(api, bad)
+    assert response.status_code == 400
+    assert "parentSpanId" in response.json()["message"]
+    assert read_trace(api, bad[0].trace_hex) == {}

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from cost_pipeline.local.otlp_decode import Scope
+from cost_pipeline.local.otlp_types import Scope
 
 _OBSERVATION_PREFIXES = ("langfuse.observation.metadata.", "langfuse.metadata.")
 _TRACE_PREFIX = "langfuse.trace.metadata."

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from cost_pipeline.local.config import EMULATED_VERSION, PROJECT_ID, PROJECT_NAME
 from cost_pipeline.local.errors import ApiError, invalid_request, json_response
 from cost_pipeline.local.ingest import IngestRequest
-from cost_pipeline.local.otlp_decode import OtlpError
+from cost_pipeline.local.otlp_types import OtlpError
 from cost_pipeline.local.read_guard import admit_read
 from cost_pipeline.local.state import ServerState
 

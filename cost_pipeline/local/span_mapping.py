@@ -13,7 +13,7 @@ from cost_pipeline.local.config import PROJECT_ID
 from cost_pipeline.local.cost import compute_cost, cost_sum, match_model
 from cost_pipeline.local.encode import Groups
 from cost_pipeline.local.metadata_decode import collect_metadata, json_encoded_values
-from cost_pipeline.local.otlp_decode import SpanRecord
+from cost_pipeline.local.otlp_types import SpanRecord
 from cost_pipeline.local.rows import sum_keys_containing
 from cost_pipeline.local.span_fields import (
     LEVELS,

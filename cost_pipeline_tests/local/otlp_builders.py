@@ -154,6 +154,19 @@ def post_protobuf(
     return api.post(OTLP_PATH, content=body, headers=headers)
 
 
+ALL_GROUPS = "core,basic,time,io,metadata,model,usage,prompt,metrics,trace_context"
+
+
+def read_trace(
+    api: httpx.Client, trace_id: str, fields: str = ALL_GROUPS, expand: str = ""
+) -> dict[str, dict[str, Any]]:
+    """Every observation of one trace through the v2 API, by id."""
+    params = {"traceId": trace_id, "fields": fields, "limit": 1000, "expandMetadata": expand}
+    response = api.get("/api/public/v2/observations", params=params)
+    assert response.status_code == 200, response.text
+    return {row["id"]: row for row in response.json()["data"]}
+
+
 def generation(name: str = "llm-call", **attributes: Any) -> OtlpSpan:
     """A generation span with a model and usage, plus any extra attributes."""
     base = {

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from cost_pipeline import settings
 from cost_pipeline.assets.ingest_load import LoadOptions, PartitionReport, load_partition
-from cost_pipeline.assets.ingest_pipeline import PipelineOptions
+from cost_pipeline.assets.ingest_types import PipelineOptions
 from cost_pipeline.langfuse import ObservationsClient, RetryPolicy
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.partitions import daily_partitions

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from cost_pipeline.assets.ingest_pipeline import (
+from cost_pipeline.assets.ingest_pipeline import IngestPipeline
+from cost_pipeline.assets.ingest_types import (
     CorruptPages,
-    IngestPipeline,
     Log,
     PipelineOptions,
     PipelineTotals,

@@ -15,70 +15,27 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from typing import Protocol
+from datetime import date
 
 import duckdb
 
+from cost_pipeline.assets.ingest_types import (
+    CorruptPages,
+    LoadInterrupted,
+    Log,
+    PipelineOptions,
+    PipelineTotals,
+    utc_now,
+)
 from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
 from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline.warehouse.spool import PageSpool, SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters
-from cost_pipeline.warehouse.upsert import BatchResult, write_batch
+from cost_pipeline.warehouse.upsert import write_batch
 
 _PROGRESS_EVERY_S = 5.0
-
-
-class Log(Protocol):
-    def info(self, msg: str) -> None: ...
-
-    def warning(self, msg: str) -> None: ...
-
-
-class CorruptPages(RuntimeError):
-    """Pages that were not valid JSON: everything before them is committed, fetch them again."""
-
-    def __init__(self, pages: list[SpooledPage]) -> None:
-        super().__init__(f"{len(pages)} page(s) were not valid JSON")
-        self.pages = pages
-
-
-class LoadInterrupted(RuntimeError):
-    """Raised by the test-only ``stop_after_pages`` option, like a crash after a checkpoint."""
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    page_limit: int = 1000
-    expand_metadata: tuple[str, ...] = ()
-    batch_pages: int = 25
-    queue_pages: int = 16
-    fetch_workers: int = 1
-    batch_wait_s: float = 0.5
-    idle_close_s: float = 1.0
-    stop_after_pages: int | None = None
-
-
-@dataclass
-class PipelineTotals:
-    pages: int = 0
-    rows_received: int = 0
-    rows_loaded: int = 0
-    rows_new: int = 0
-    rows_rejected: int = 0
-    rows_duplicate: int = 0
-    robust_pages: int = 0
-
-    def add(self, batch: BatchResult) -> None:
-        self.pages += len(batch.committed)
-        self.rows_received += batch.rows_received
-        self.rows_loaded += batch.rows_loaded
-        self.rows_new += batch.rows_new
-        self.rows_rejected += batch.rows_rejected
-        self.rows_duplicate += batch.rows_duplicate
-        self.robust_pages += batch.robust_pages
 
 
 @dataclass(frozen=True)
@@ -300,7 +257,3 @@ class IngestPipeline:
                 self.spool.discard([item])
         for fetcher in fetchers:
             fetcher.join()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -40,7 +40,7 @@ async def _json(request: Request) -> Any:
 
 
 def knobs_view(state: ServerState) -> dict[str, Any]:
-    view = state.faults.knobs.as_dict()
+    view = state.faults.snapshot()
     simulator = state.simulator_knobs
     if simulator is not None:
         view["simulator_latency_ms"] = simulator.latency_ms

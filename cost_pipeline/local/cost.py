@@ -124,19 +124,36 @@ def _first(usage: Mapping[str, int], keys: tuple[str, ...]) -> int:
     return 0
 
 
-def token_usage(usage: Mapping[str, int]) -> TokenUsage:
-    """Langfuse canonical usage keys -> genai-prices token classes (no class overlaps)."""
+TokenClasses = tuple[int, int, int, int, int, int]
+
+
+def token_classes(usage: Mapping[str, int]) -> TokenClasses:
+    """Langfuse canonical usage keys -> (input, cache read, cache write 5m, cache write 1h,
+    output, reasoning): the token classes genai-prices prices, no class overlapping another."""
     cache_write = _first(usage, _CACHE_WRITE_KEYS)
     cache_write_1h = usage.get("input_cache_creation_1h", 0)
     if not cache_write:
         cache_write = usage.get("input_cache_creation_5m", 0) + cache_write_1h
+    return (
+        usage.get("input", 0),
+        _first(usage, _CACHE_READ_KEYS),
+        max(cache_write - cache_write_1h, 0),
+        cache_write_1h,
+        usage.get("output", 0),
+        _first(usage, _REASONING_KEYS),
+    )
+
+
+def token_usage(usage: Mapping[str, int]) -> TokenUsage:
+    """The same classes as genai-prices' TokenUsage (for tiered models, priced call by call)."""
+    tokens = token_classes(usage)
     return _pricing().TokenUsage(
-        input=usage.get("input", 0),
-        cache_read=_first(usage, _CACHE_READ_KEYS),
-        cache_write=max(cache_write - cache_write_1h, 0),
-        cache_write_1h=cache_write_1h,
-        output=usage.get("output", 0),
-        reasoning=_first(usage, _REASONING_KEYS),
+        input=tokens[0],
+        cache_read=tokens[1],
+        cache_write=tokens[2],
+        cache_write_1h=tokens[3],
+        output=tokens[4],
+        reasoning=tokens[5],
     )
 
 
@@ -165,14 +182,15 @@ def cost_sum(details: Mapping[str, float], needle: str) -> float | None:
     return round(sum(values), COST_DECIMALS) if values else None
 
 
-def _linear_cost(match: ModelMatch, usage: TokenUsage) -> dict[str, float]:
+def _linear_cost(match: ModelMatch, tokens: TokenClasses) -> dict[str, float]:
     r_in, r_read, r_write, r_write_1h, r_out, r_reason = match.float_rates
+    n_in, n_read, n_write, n_write_1h, n_out, n_reason = tokens
     classes = {
-        "input": r_in * usage.input,
-        "input_cached_tokens": r_read * usage.cache_read,
-        "input_cache_creation": r_write * usage.cache_write + r_write_1h * usage.cache_write_1h,
-        "output": r_out * usage.output,
-        "output_reasoning_tokens": r_reason * usage.reasoning,
+        "input": r_in * n_in,
+        "input_cached_tokens": r_read * n_read,
+        "input_cache_creation": r_write * n_write + r_write_1h * n_write_1h,
+        "output": r_out * n_out,
+        "output_reasoning_tokens": r_reason * n_reason,
     }
     details = {key: round(value, COST_DECIMALS) for key, value in classes.items() if value}
     details["total"] = round(sum(classes.values()), COST_DECIMALS)
@@ -188,11 +206,10 @@ def compute_cost(
             return provided
     if match is None or not usage:
         return CostResult({}, None)
-    tokens = token_usage(usage)
     if match.rates.tiered:
-        priced = _pricing().price_usage(match.model_ref, tokens)
+        priced = _pricing().price_usage(match.model_ref, token_usage(usage))
         if priced is not None:
             details = {k: round(v, COST_DECIMALS) for k, v in priced.as_cost_details().items()}
             return CostResult(details, details["total"])
-    details = _linear_cost(match, tokens)
+    details = _linear_cost(match, token_classes(usage))
     return CostResult(details, details["total"])

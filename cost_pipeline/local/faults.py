@@ -29,7 +29,7 @@ class FaultEngine:
         self._limiter = FixedWindowLimiter(knobs.rate_limit_per_minute)
 
     def update(self, updates: dict[str, Any]) -> Knobs:
-        values = validated_updates(updates)
+        values = validated_updates(updates)  # raises before anything changes
         with self._lock:
             for name, value in values.items():
                 setattr(self.knobs, name, value)
@@ -38,6 +38,10 @@ class FaultEngine:
             if "rate_limit_per_minute" in values:
                 self._limiter = FixedWindowLimiter(self.knobs.rate_limit_per_minute)
         return self.knobs
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:  # fail_next is consumed concurrently by read requests
+            return self.knobs.as_dict()
 
     def rate_limit(self) -> Decision | None:
         """None when reads are unlimited, else the limiter's decision for this request."""

@@ -232,13 +232,12 @@ def test_range_run_loads_each_day_of_the_range(fresh, tmp_path):
     assert result.success
     assert metadata(result)["rows_loaded"] == 200
     assert len(result.asset_materializations_for_node("raw_generations")) == 2
-    per_day = {
-        event.event_specific_data.asset_observation.partition: event.event_specific_data.asset_observation.metadata[
-            "rows_loaded"
-        ].value
+    observations = [
+        event.event_specific_data.asset_observation
         for event in result.all_events
         if event.event_type_value == "ASSET_OBSERVATION"
-    }
+    ]
+    per_day = {obs.partition: obs.metadata["rows_loaded"].value for obs in observations}
     assert per_day == {first.isoformat(): 120, second.isoformat(): 80}
     assert loaded_ids(tmp_path / "w.duckdb", first) == truth(fresh, first)
     assert loaded_ids(tmp_path / "w.duckdb", second) == truth(fresh, second)

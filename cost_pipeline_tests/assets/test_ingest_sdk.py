@@ -9,6 +9,7 @@ from langfuse import Langfuse, propagate_attributes
 
 from cost_pipeline.llm.clock import CallClock, recorded_at
 from cost_pipeline.llm.langfuse_compat import open_generation
+from cost_pipeline_tests.conftest import start_serve_local
 from cost_pipeline_tests.warehouse.loading import (
     BASE_DAY,
     day_start,
@@ -71,13 +72,24 @@ def send(server) -> None:
     langfuse.shutdown()
 
 
+# The Langfuse SDK keeps one exporter per public key per process (even after shutdown()): keys
+# of our own keep this test's spans, and its dead server, away from other tests in the worker.
+KEYS = {"LANGFUSE_PUBLIC_KEY": "pk-lf-ingest-sdk-test", "LANGFUSE_SECRET_KEY": "sk-lf-ingest-sdk"}
+
+
+@pytest.fixture
+def server(tmp_path):
+    with start_serve_local(tmp_path, env=KEYS) as srv:
+        yield srv
+
+
 @pytest.mark.slow
-def test_sdk_generations_load_typed(serve_local, tmp_path):
-    send(serve_local)
+def test_sdk_generations_load_typed(server, tmp_path):
+    send(server)
     window = (day_start(DAY), day_start(DAY) + timedelta(days=1))
-    wait_until(lambda: len(serve_local.truth(*window, types=["GENERATION"])) == 3, "ingestion")
+    wait_until(lambda: len(server.truth(*window, types=["GENERATION"])) == 3, "ingestion")
     database = tmp_path / "w.duckdb"
-    result = materialize(serve_local, database, DAY)
+    result = materialize(server, database, DAY)
     assert result.success
     assert metadata(result)["rows_loaded"] == 3
     rows = query(

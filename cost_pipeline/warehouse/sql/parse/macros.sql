@@ -3,11 +3,13 @@
 
 -- ISO-8601 text (any offset) -> naive UTC timestamp at Langfuse's millisecond precision. The
 -- format Langfuse sends is parsed directly; anything else goes through a time-zone aware cast.
+-- (case, not coalesce: only rows in another format pay for the slow path)
 create or replace temp macro utc_ms(iso_text) as
-    coalesce(
-        try_strptime(iso_text, '%Y-%m-%dT%H:%M:%S.%gZ'),
-        date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)))
-    );
+    case
+        when iso_text like '____-__-__T__:__:__.___Z'
+            then try_strptime(iso_text, '%Y-%m-%dT%H:%M:%S.%gZ')
+        else date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)))
+    end;
 
 -- A token count is a JSON integer; floats, strings and overflowing numbers are not.
 create or replace temp macro token_count(value) as

@@ -103,17 +103,21 @@ def where_clause(query: PageQuery, now_ms: int, params: dict[str, Any]) -> str:
     if query.from_ms is not None:
         params["from_ms"] = query.from_ms
         clauses.append("start_ms >= :from_ms")
-    if query.to_ms is not None:
-        params["to_ms"] = query.to_ms
-        clauses.append("start_ms < :to_ms")
+    # ONE upper bound, the tighter of toStartTime and the cursor: given two, SQLite may seek
+    # the index from toStartTime and walk past every row before the cursor, which makes each
+    # page slower than the one before (measured: 6 ms -> 19 ms per page 300 pages deep).
+    upper = None if query.to_ms is None else query.to_ms - 1
     if query.cursor is not None:
+        upper = query.cursor.start_ms if upper is None else min(upper, query.cursor.start_ms)
         params.update(
             c_start=query.cursor.start_ms, c_trace=query.cursor.trace_id, c_id=query.cursor.id
         )
         clauses.append(
-            "start_ms <= :c_start and (start_ms < :c_start or trace_id < :c_trace"
-            " or (trace_id = :c_trace and id < :c_id))"
+            "(start_ms < :c_start or trace_id < :c_trace or (trace_id = :c_trace and id < :c_id))"
         )
+    if upper is not None:
+        params["upper_ms"] = upper
+        clauses.append("start_ms <= :upper_ms")
     return " and ".join(clauses)
 
 

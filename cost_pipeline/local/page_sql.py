@@ -33,10 +33,16 @@ def _metadata_expr(expand: tuple[str, ...], params: dict[str, Any]) -> str:
     for index, key in enumerate(k for k in expand if '"' not in k and "\\" not in k):
         name = f"mpath{index}"
         params[name] = f'$."{key}"'
+        full = f"json_extract(cast(m_over as text), :{name})"
+        # Only strings, objects and arrays are ever truncated; objects and arrays must be put
+        # back as JSON, not as the text json_extract returns (no ->: SQLite < 3.38 lacks it).
+        value = (
+            f"(case json_type(cast(m_over as text), :{name}) when 'object' then json({full}) "
+            f"when 'array' then json({full}) else {full} end)"
+        )
         served = (
             f"(case when json_type(cast(m_over as text), :{name}) is null then {served} "
-            f"else json_set(cast({served} as text), :{name}, "
-            f"json(cast(m_over as text) -> :{name})) end)"
+            f"else json_set(cast({served} as text), :{name}, {value}) end)"
         )
     if served != "m_trunc":
         served = f"(case when m_over is null then m_trunc else {served} end)"

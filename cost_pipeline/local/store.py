@@ -68,8 +68,17 @@ _INSERT_SQL = (
 )
 
 
+# Window functions, FILTER on aggregates and the JSON functions the pages and metrics use.
+MIN_SQLITE = (3, 30, 0)
+
+
 def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection in autocommit mode; transactions are explicit BEGIN ... COMMIT."""
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise RuntimeError(
+            f"serve-local needs SQLite >= {'.'.join(map(str, MIN_SQLITE))}; this Python has "
+            f"{sqlite3.sqlite_version} (use a newer Python build, e.g. `uv python install`)"
+        )
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
     # Rows are 2-5 KB: 16 KiB pages keep a row on one page instead of overflow chains.

@@ -256,3 +256,20 @@ def test_type_mapping_and_model_fallbacks(api):
     assert read_trace(api, tool.trace_hex)[tool.id_hex]["type"] == "TOOL"
     assert read_trace(api, by_model.trace_hex)[by_model.id_hex]["type"] == "GENERATION"
     assert read_trace(api, plain.trace_hex)[plain.id_hex]["type"] == "SPAN"
+
+
+def test_expanded_metadata_restores_objects_and_lists_as_json(api):
+    big_object = {f"k{i}": "v" * 20 for i in range(12)}  # > 200 chars once encoded
+    big_list = ["x" * 30] * 10
+    span = generation(
+        **{
+            "langfuse.observation.metadata.obj": orjson.dumps(big_object).decode(),
+            "langfuse.observation.metadata.lst": orjson.dumps(big_list).decode(),
+        }
+    )
+    assert post_protobuf(api, [span]).status_code == 200
+    cut = read_trace(api, span.trace_hex, "core,metadata")[span.id_hex]["metadata"]
+    assert isinstance(cut["obj"], str) and len(cut["obj"]) == 200
+    full = read_trace(api, span.trace_hex, "core,metadata", expand="obj,lst")[span.id_hex]
+    assert full["metadata"]["obj"] == big_object
+    assert full["metadata"]["lst"] == big_list

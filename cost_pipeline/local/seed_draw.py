@@ -118,7 +118,8 @@ def _usage(rng: random.Random, provider: str, reasoning: bool) -> dict[str, int]
     output = _lognormal(rng, 5.0, 0.8) + 5
     cached = int(prompt * (0, 0, 0.5, 0.8)[rng.getrandbits(2)]) if prompt > 1024 else 0
     if provider == "anthropic":
-        write = int(prompt * 0.3) if rng.random() < 0.15 else 0
+        # Cache writes come out of the uncached part: reads + writes never exceed the prompt.
+        write = int((prompt - cached) * 0.3) if rng.random() < 0.15 else 0
         usage = {"input": prompt - cached - write, "input_cached_tokens": cached, "output": output}
         if write:
             usage["input_cache_creation"] = write

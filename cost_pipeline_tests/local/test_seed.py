@@ -56,6 +56,7 @@ def test_seed_while_the_server_runs_and_rows_are_realistic(serve_local):
     assert any(row["usageDetails"].get("input_cached_tokens") for row in rows)
     assert any(row["usageDetails"].get("input_cache_creation") for row in rows)
     assert any(row["usageDetails"].get("output_reasoning_tokens") for row in rows)
+    assert all(count >= 0 for row in rows for count in row["usageDetails"].values())
     starts = Counter(row["startTime"] for row in rows)
     assert sum(count for count in starts.values() if count > 1) > 200
     sample = next(row for row in rows if row["metadata"].get("team"))

@@ -32,7 +32,9 @@ def _knob_options(command: Any) -> Any:
     for knob in reversed(fields(Knobs)):
         flag = "--" + knob.name.replace("_", "-")
         help_text = f"{_KNOB_HELP[knob.name]} [env {ENV_PREFIX}{knob.name.upper()}]"
-        command = click.option(flag, knob.name, default=None, help=help_text)(command)
+        metavar = "JSON" if knob.name == "fail_next" else "NUMBER"
+        option = click.option(flag, knob.name, default=None, metavar=metavar, help=help_text)
+        command = option(command)
     return command
 
 

@@ -82,7 +82,8 @@ def remove_runtime_file(path: Path) -> None:
 
 def build_config(host: str, port: int, data_dir: Path | None) -> ServerConfig:
     directory = (data_dir or settings.local_data_dir()).expanduser().resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    # Owner-only when we create it: the store holds business data and the admin key.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return ServerConfig(
         host=host,
         port=port,

@@ -75,7 +75,7 @@ def _write_chunks(db_path: Path, specs: list[ChunkSpec], visible_at_ms: int) -> 
 def seed_generations(data_dir: Path, day: date, count: int, seed: int = 0) -> SeedSummary:
     """Write ``count`` generations starting on ``day`` (UTC) into ``data_dir``'s store."""
     started = time.perf_counter()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db_path = data_dir / DB_FILE_NAME
     conn = connect(db_path, synchronous="NORMAL")
     try:

@@ -2,8 +2,9 @@
 
 genai-prices' ``calc_price`` resolves the model on every call (~250 us), too slow for pricing
 every span of a busy day. For models with flat prices cost is linear in each token class, so we
-ask genai-prices once per model for the price of a million tokens of each class and multiply.
-Models with tiered prices (e.g. long-context tiers) are priced call by call through the library.
+ask genai-prices once per model for the price of a probe of each class and divide. Models with
+tiered prices (e.g. long-context tiers) are priced call by call through the library; their rates
+here are the base tier's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from functools import lru_cache
 from genai_prices import Usage, calc_price
 from genai_prices.types import ModelPrice, TieredPrices
 
-_MILLION = 1_000_000
+# Small enough to stay below every long-context tier threshold, so probes see base-tier prices;
+# Decimal arithmetic keeps the division exact.
+_PROBE_TOKENS = 1_000
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,10 @@ class ModelRates:
         )
 
 
-def _million_token_price(model: str, **usage: int) -> Decimal:
+def _price_per_token(model: str, **usage: int) -> Decimal:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return calc_price(Usage(**usage), model_ref=model).total_price / _MILLION
+        return calc_price(Usage(**usage), model_ref=model).total_price / _PROBE_TOKENS
 
 
 @lru_cache(maxsize=4096)
@@ -109,20 +112,18 @@ def model_rates(model: str | None) -> ModelRates | None:
         probe = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
     except LookupError:
         return None
-    m = _MILLION
-    uncached = _million_token_price(model, input_tokens=m)
-    output = _million_token_price(model, output_tokens=m)
+    n = _PROBE_TOKENS
     return ModelRates(
         model_id=probe.model.id,
         provider_id=probe.provider.id,
-        input=uncached,
-        cache_read=_million_token_price(model, input_tokens=m, cache_read_tokens=m),
-        cache_write=_million_token_price(model, input_tokens=m, cache_write_tokens=m),
-        cache_write_1h=_million_token_price(
-            model, input_tokens=m, cache_write_tokens=m, cache_write_1h_tokens=m
+        input=_price_per_token(model, input_tokens=n),
+        cache_read=_price_per_token(model, input_tokens=n, cache_read_tokens=n),
+        cache_write=_price_per_token(model, input_tokens=n, cache_write_tokens=n),
+        cache_write_1h=_price_per_token(
+            model, input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n
         ),
-        output=output,
-        reasoning=_million_token_price(model, output_tokens=m, output_reasoning_tokens=m),
+        output=_price_per_token(model, output_tokens=n),
+        reasoning=_price_per_token(model, output_tokens=n, output_reasoning_tokens=n),
         tiered=_has_tiers(probe.model_price),
     )
 

@@ -10,54 +10,14 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import cost_pipeline
-
-if TYPE_CHECKING:
-    from cost_pipeline.llm.pricing import ModelRates, TokenUsage
-
-_pricing_module: ModuleType | None = None
-
-
-def _pricing() -> ModuleType:
-    """cost_pipeline.llm.pricing, loaded on first use."""
-    global _pricing_module
-    if _pricing_module is None:
-        _pricing_module = _load_pricing_module()
-    return _pricing_module
-
-
-def _load_pricing_module() -> ModuleType:
-    # Importing it the normal way runs cost_pipeline/llm/__init__.py, which imports the OpenAI,
-    # Anthropic and Langfuse SDKs (~2.5 s of CPU per server start; tests start many servers).
-    # pricing.py itself needs only genai-prices, so load that one file under a private name
-    # (a separate module object: normal imports of cost_pipeline.llm.pricing are unaffected).
-    if "cost_pipeline.llm" in sys.modules:
-        return importlib.import_module("cost_pipeline.llm.pricing")
-    name = "_serve_local_pricing"
-    path = Path(cost_pipeline.__file__).parent / "llm" / "pricing.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        return importlib.import_module("cost_pipeline.llm.pricing")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while being defined
-    try:
-        spec.loader.exec_module(module)
-    except Exception:  # pricing.py grew package-relative needs: take the slow, sure way
-        del sys.modules[name]
-        return importlib.import_module("cost_pipeline.llm.pricing")
-    return module
-
+from cost_pipeline.llm import pricing
+from cost_pipeline.llm.pricing import ModelRates, TokenUsage
 
 _CACHE_READ_KEYS = ("input_cached_tokens", "input_cache_read", "cache_read_input_tokens")
 _CACHE_WRITE_KEYS = ("input_cache_creation", "cache_creation_input_tokens")
@@ -90,21 +50,14 @@ def _decimal_text(value: Decimal) -> str:
 
 @lru_cache(maxsize=4096)
 def match_model(model: str | None) -> ModelMatch | None:
-    rates = _pricing().model_rates(model)
+    rates = pricing.model_rates(model)
     if rates is None:
         return None
-    input_price, output_price = rates.input, rates.output
-    if rates.tiered:
-        # ModelRates probe a million tokens, i.e. the long-context tier; show the base tier.
-        probe_in = _pricing().price_usage(model, _pricing().TokenUsage(input=1000))
-        probe_out = _pricing().price_usage(model, _pricing().TokenUsage(output=1000))
-        if probe_in is not None and probe_out is not None:
-            input_price, output_price = probe_in.total / 1000, probe_out.total / 1000
     return ModelMatch(
         model_ref=model or "",
         model_id=rates.model_id,
-        input_price=_decimal_text(input_price),
-        output_price=_decimal_text(output_price),
+        input_price=_decimal_text(rates.input),
+        output_price=_decimal_text(rates.output),
         rates=rates,
         float_rates=(
             float(rates.input),
@@ -147,7 +100,7 @@ def token_classes(usage: Mapping[str, int]) -> TokenClasses:
 def token_usage(usage: Mapping[str, int]) -> TokenUsage:
     """The same classes as genai-prices' TokenUsage (for tiered models, priced call by call)."""
     tokens = token_classes(usage)
-    return _pricing().TokenUsage(
+    return TokenUsage(
         input=tokens[0],
         cache_read=tokens[1],
         cache_write=tokens[2],
@@ -207,7 +160,7 @@ def compute_cost(
     if match is None or not usage:
         return CostResult({}, None)
     if match.rates.tiered:
-        priced = _pricing().price_usage(match.model_ref, token_usage(usage))
+        priced = pricing.price_usage(match.model_ref, token_usage(usage))
         if priced is not None:
             details = {k: round(v, COST_DECIMALS) for k, v in priced.as_cost_details().items()}
             return CostResult(details, details["total"])

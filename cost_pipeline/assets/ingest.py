@@ -92,7 +92,9 @@ def raw_generations(
                     metadata=materialization_metadata([report]),
                 )
             )
-    return dg.MaterializeResult(metadata=materialization_metadata(reports))
+    # The bound on retry waits sits beside the wait itself, so the UI shows how close a day came.
+    budget = {"retry_wait_budget_s": dg.MetadataValue.float(config.max_retry_wait_s)}
+    return dg.MaterializeResult(metadata={**materialization_metadata(reports), **budget})
 
 
 def _load_options(config: IngestConfig) -> LoadOptions:
@@ -130,6 +132,7 @@ def materialization_metadata(reports: list[PartitionReport]) -> dict[str, dg.Met
         "api_bytes": dg.MetadataValue.int(int(total(lambda r: r.api["bytes"]))),
         "retries": dg.MetadataValue.int(int(total(lambda r: r.api["retries"]))),
         "retry_wait_s": dg.MetadataValue.float(round(total(lambda r: r.api["retry_wait_s"]), 3)),
+        "throttled": dg.MetadataValue.int(int(total(lambda r: r.api["throttled"]))),
         "duration_s": dg.MetadataValue.float(round(total(lambda r: r.duration_s), 3)),
         "langfuse_total_cost_usd": dg.MetadataValue.float(
             total(lambda r: r.partition_langfuse_cost)

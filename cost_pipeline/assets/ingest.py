@@ -1,5 +1,6 @@
 """The ``raw_generations`` asset: Langfuse generations of each UTC day, loaded incrementally."""
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from cost_pipeline.assets.ingest_types import PipelineOptions
 from cost_pipeline.langfuse import ObservationsClient, RetryPolicy
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.warehouse.quality import InputQuality
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 
@@ -125,7 +127,9 @@ def materialization_metadata(reports: list[PartitionReport]) -> dict[str, dg.Met
         "rows_loaded": dg.MetadataValue.int(int(total(lambda r: r.totals.rows_loaded))),
         "rows_upserted_new": dg.MetadataValue.int(int(total(lambda r: r.totals.rows_new))),
         "rows_rejected": dg.MetadataValue.int(int(total(lambda r: r.totals.rows_rejected))),
-        "rows_duplicate": dg.MetadataValue.int(int(total(lambda r: r.totals.rows_duplicate))),
+        # Odd but usable input (rows_duplicate, rows_without_usage, ...): see warehouse/quality.
+        **_quality_counts(reports),
+        "rejected_by_reason": dg.MetadataValue.json(_rejected_by_reason(reports)),
         "partition_rows": dg.MetadataValue.int(int(total(lambda r: r.partition_rows))),
         "pages": dg.MetadataValue.int(int(total(lambda r: r.totals.pages))),
         "api_requests": dg.MetadataValue.int(int(total(lambda r: r.api["requests"]))),
@@ -146,3 +150,17 @@ def materialization_metadata(reports: list[PartitionReport]) -> dict[str, dg.Met
         "mode": dg.MetadataValue.text(modes[0] if len(modes) == 1 else ",".join(modes)),
         "loaded_at": dg.MetadataValue.timestamp(datetime.now(UTC)),
     }
+
+
+def _quality_counts(reports: list[PartitionReport]) -> dict[str, dg.MetadataValue]:
+    counts: Counter[str] = Counter()
+    for report in reports:
+        counts.update(report.quality.counts())
+    return {name: dg.MetadataValue.int(counts[name]) for name in InputQuality().counts()}
+
+
+def _rejected_by_reason(reports: list[PartitionReport]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for report in reports:
+        counts.update(report.rejected_by_reason)
+    return dict(counts.most_common())

@@ -18,8 +18,10 @@ from cost_pipeline.assets.ingest_types import (
 )
 from cost_pipeline.langfuse import InvalidPageError, ObservationsClient
 from cost_pipeline.langfuse.secrets import scrub
+from cost_pipeline.settings import attribution_keys
 from cost_pipeline.warehouse.plan import RESUMED, LoadPlan, WindowTask, plan_load
 from cost_pipeline.warehouse.prices import refresh_model_prices
+from cost_pipeline.warehouse.quality import InputQuality, describe, input_quality
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline.warehouse.schema import ensure_schema
 from cost_pipeline.warehouse.spool import PageSpool
@@ -60,6 +62,8 @@ class PartitionReport:
     partition_langfuse_cost: Decimal
     models_priced: int
     restarts: int
+    quality: InputQuality = field(default_factory=InputQuality)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 def load_partition(
@@ -85,9 +89,7 @@ def load_partition(
             error = scrub(f"{type(exc).__name__}: {exc}", _keys(client))
             _record_end(warehouse, pipeline, plan, run_id, started_at, t0, FAILED, error, log)
             raise
-        partition_rows, cost, priced = _record_end(
-            warehouse, pipeline, plan, run_id, started_at, t0, COMPLETE, None, log
-        )
+        end = _record_end(warehouse, pipeline, plan, run_id, started_at, t0, COMPLETE, None, log)
         api = client.stats.snapshot()
     return PartitionReport(
         day=day,
@@ -97,10 +99,12 @@ def load_partition(
         totals=pipeline.totals,
         api=api,
         duration_s=time.monotonic() - t0,
-        partition_rows=partition_rows,
-        partition_langfuse_cost=cost,
-        models_priced=priced,
+        partition_rows=end.partition_rows,
+        partition_langfuse_cost=end.partition_langfuse_cost,
+        models_priced=end.models_priced,
         restarts=restarts,
+        quality=end.quality,
+        rejected_by_reason=end.rejected_by_reason,
     )
 
 
@@ -159,6 +163,15 @@ def _open_windows(warehouse: WarehouseResource, day: date) -> tuple[WindowTask, 
     )
 
 
+@dataclass(frozen=True)
+class _LoadEnd:
+    partition_rows: int = 0
+    partition_langfuse_cost: Decimal = Decimal(0)
+    models_priced: int = 0
+    quality: InputQuality = field(default_factory=InputQuality)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+
+
 def _record_end(
     warehouse: WarehouseResource,
     pipeline: IngestPipeline,
@@ -169,7 +182,7 @@ def _record_end(
     status: str,
     error: str | None,
     log: Log,
-) -> tuple[int, Decimal, int]:
+) -> _LoadEnd:
     """Close the load in the state and the run history; on success price the day's models."""
     now, duration = utc_now(), time.monotonic() - t0
     day, counters, totals = plan.day, pipeline.counters, pipeline.totals
@@ -212,12 +225,19 @@ def _record_end(
                 "where partition_date = ?",
                 [day],
             ).fetchone()
+            quality = input_quality(
+                conn,
+                day,
+                started_at,
+                attribution_keys(),
+                rows_accepted=totals.rows_received - totals.rows_rejected,
+            )
     except Exception as exc:
         if status == COMPLETE:
             raise
         # Do not hide the original failure behind a bookkeeping one.
         log.warning(f"raw_generations {day}: could not record the failure ({exc})")
-        return 0, Decimal(0), 0
+        return _LoadEnd()
     if status == COMPLETE and totals.rows_rejected:
         for reason, count in reasons:
             log.warning(
@@ -225,12 +245,20 @@ def _record_end(
                 f"(rows are in rejected_generations)"
             )
     if status == COMPLETE:
+        for line in describe(quality):
+            log.warning(f"raw_generations {day}: {line}")
         log.info(
             f"raw_generations {day}: done in {duration:.1f}s: {totals.rows_loaded:,} rows "
             f"({totals.rows_new:,} new, {totals.rows_rejected} rejected), {totals.pages} pages, "
             f"{int(api['requests'])} requests, {counters.rows_loaded:,} rows in this load so far"
         )
-    return int(rows), Decimal(cost), priced
+    return _LoadEnd(
+        partition_rows=int(rows),
+        partition_langfuse_cost=Decimal(cost),
+        models_priced=priced,
+        quality=quality,
+        rejected_by_reason={str(reason): int(count) for reason, count in reasons},
+    )
 
 
 def _keys(client: ObservationsClient) -> tuple[str, str]:

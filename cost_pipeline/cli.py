@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, str] = {
     "seed": "cost_pipeline.local.commands:seed",
     "demo": "cost_pipeline.demo.command:demo",
     "dev": "cost_pipeline.demo.command:dev",
+    "recover": "cost_pipeline.recovery.command:recover",
 }
 
 

@@ -18,6 +18,11 @@ DAGSTER_YAML = f"""\
 concurrency:
   pools:
     default_limit: 1
+# A run killed without warning keeps its pool slot; once it is marked failed or canceled (in the
+# UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds.
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 30
 """
 
 

@@ -1,0 +1,1 @@
+"""Recovering from crashes outside the warehouse (which recovers by itself: see warehouse/plan)."""

@@ -2,13 +2,22 @@
 
 DuckDB allows one writing process per file, so every asset or check that writes runs in the
 ``duckdb_writer`` pool (limit 1) and holds a connection only around its SQL, never across HTTP.
+
+A local file is attached with 16,384-row row groups (DuckDB's default is 122,880). The loader
+commits ~25,000 rows per transaction; with the default, every commit rewrites the table's
+unfinished last row group, so a 1M-row day compressed each row ~5 times (measured: write CPU
+12.7 s -> 5.8 s for 1M rows). Every connection must use the same size: DuckDB merges row groups
+of another size whenever a connection with a different setting checkpoints. Anything else
+(MotherDuck ``md:``, ``:memory:``) reaches ``duckdb.connect`` unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster._utils.backoff import backoff
@@ -18,6 +27,21 @@ from pydantic import Field
 from cost_pipeline import settings
 
 WRITER_POOL = "duckdb_writer"
+ROW_GROUP_SIZE = 16_384
+ATTACHED_AS = "warehouse"
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the file: worth waiting for (a BI reader, a finishing step)."""
+
+
+class WarehouseUnavailableError(RuntimeError):
+    """The warehouse cannot be opened at all; the message names the setting to fix."""
+
+
+def is_local_file(target: str) -> bool:
+    """A filesystem path, as opposed to ``:memory:`` or a connection string (``md:``, ``s3://``)."""
+    return target != ":memory:" and "://" not in target and ":" not in target.split("/")[0]
 
 
 class WarehouseResource(DuckDBResource):
@@ -32,21 +56,70 @@ class WarehouseResource(DuckDBResource):
     def target(self) -> str:
         return self.database or settings.warehouse_target()
 
+    def setting_name(self) -> str:
+        """Where the target came from, for error messages."""
+        if self.database:
+            return "the warehouse resource's `database`"
+        return "COST_PIPELINE_WAREHOUSE (default: $COST_PIPELINE_HOME/warehouse.duckdb)"
+
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         target = self.target()
-        if "://" not in target and ":" not in target.split("/")[0] and target != ":memory:":
+        config: dict[str, Any] = {"custom_user_agent": "cost_pipeline", **self.connection_config}
+        if is_local_file(target):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        config = {"custom_user_agent": "cost_pipeline", **self.connection_config}
+            # Spill files beside the warehouse, as a direct connect to the file would put them.
+            config.setdefault("temp_directory", f"{target}.tmp")
         # Another process may hold the file briefly (a BI reader, a finishing step): back off
         # like DuckDBResource does instead of failing the step at once.
         conn = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={"database": target, "read_only": read_only, "config": config},
+            fn=self._open,
+            retry_on=(WarehouseLockedError,),
+            kwargs={"target": target, "read_only": read_only, "config": config},
             max_retries=10,
         )
         try:
             yield conn
         finally:
             conn.close()
+
+    def _open(
+        self, target: str, read_only: bool, config: dict[str, Any]
+    ) -> duckdb.DuckDBPyConnection:
+        try:
+            if not is_local_file(target):
+                return duckdb.connect(database=target, read_only=read_only, config=config)
+            conn = duckdb.connect(":memory:", config=config)
+            try:
+                options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
+                quoted = "'" + target.replace("'", "''") + "'"
+                conn.execute(f"attach {quoted} as {ATTACHED_AS} ({options})")
+                conn.execute(f"use {ATTACHED_AS}")
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+        except duckdb.Error as exc:
+            if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+                raise WarehouseLockedError(str(exc)) from exc
+            raise WarehouseUnavailableError(self._explain(target, exc)) from exc
+
+    def _explain(self, target: str, exc: duckdb.Error) -> str:
+        hint = ""
+        if target.startswith("md:"):
+            hint = (
+                " MotherDuck needs DuckDB's motherduck extension (downloaded on first use) and "
+                "a token (motherduck_token in the connection string or MOTHERDUCK_TOKEN)."
+            )
+        return redact(
+            f"Cannot open the DuckDB warehouse {target!r}, set by {self.setting_name()}: "
+            f"{type(exc).__name__}: {exc}.{hint}"
+        )
+
+
+_TOKEN_VALUE = re.compile(r"(token=)[^&;\s'\"]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide token values a connection string may carry (``md:db?motherduck_token=...``)."""
+    return _TOKEN_VALUE.sub(r"\1***", text)

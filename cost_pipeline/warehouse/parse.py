@@ -1,10 +1,10 @@
 """Page files -> the typed ``batch_rows`` temp table, in DuckDB, with no Python object per row.
 
-The fast path reads all pages of a batch in one ``read_json`` with a typed schema; the raw JSON
-of rows it rejects is cut out of their pages afterwards. If the typed read fails (an element that
-is not an object, duplicate keys), each page is read element by element instead (the robust
-path), so one odd observation becomes one rejected row. A page that is not valid JSON at all is
-reported as corrupt: the caller fetches it again.
+The fast path reads all pages of a batch in one ``read_json`` over their ``data`` arrays (one
+record per observation, fixed columns); the raw JSON of rows it rejects is cut out of their pages
+afterwards. If that read fails (an element that is not an object, duplicate keys), each page is
+read element by element instead (the robust path), so one odd observation becomes one rejected
+row. A page that is not valid JSON at all is reported as corrupt: the caller fetches it again.
 """
 
 from __future__ import annotations
@@ -86,8 +86,14 @@ class StagedBatch:
 
 
 def prepare_session(conn: duckdb.DuckDBPyConnection) -> None:
-    """Once per connection: UTC for offset-less timestamps, and the parsing macros."""
+    """Once per connection: UTC for offset-less timestamps, the parsing macros.
+
+    Staging relies on DuckDB keeping file order (element positions, the latest copy of an id
+    wins): insertion order is preserved, and the loader runs its connections on one thread
+    (warehouse/loading_session.py).
+    """
     conn.execute("set TimeZone = 'UTC'")
+    conn.execute("set preserve_insertion_order = true")
     conn.execute(read_sql("parse/macros.sql"))
 
 
@@ -111,13 +117,21 @@ def stage_batch(
             f"create or replace temp table batch_rows as {_typed_sql(_fast_source())}",
             [[p.path for p in pages], loaded_at],
         )
-    except duckdb.Error:
-        # Some page does not fit the typed read: take each page on its own.
+    except (duckdb.InvalidInputException, duckdb.ConversionException):
+        # Some page does not fit the typed read: take each page on its own. (Anything else,
+        # e.g. running out of memory, is not about the pages and fails the batch.)
         conn.execute(
             f"create or replace temp table batch_rows as {_typed_sql(_empty_source())}",
             [loaded_at],
         )
         return _stage_robustly(conn, pages, loaded_at)
+    # read_json has no element position: rows are staged in file order, so the position in
+    # the page is the row's offset from its page's first row (cheaper than a window function).
+    conn.execute(
+        "update batch_rows set element_index = batch_rows.rowid - firsts.first_row "
+        "from (select seq, min(rowid) as first_row from batch_rows group by seq) as firsts "
+        "where batch_rows.seq = firsts.seq"
+    )
     flagged = {
         row[0]
         for row in conn.execute(
@@ -167,21 +181,17 @@ def _typed_sql(source_sql: str) -> str:
 
 
 def _fast_source() -> str:
-    return read_sql("parse/fast_source.sql").replace(
-        "{{ observation_structure }}", _json_structure(OBSERVATION_FIELDS)
-    )
-
-
-def _struct_type() -> str:
-    return "STRUCT(" + ", ".join(f'"{n}" {t}' for n, t in OBSERVATION_FIELDS) + ")"
+    columns = "{" + ", ".join(f"'{name}': '{type_}'" for name, type_ in OBSERVATION_FIELDS) + "}"
+    return read_sql("parse/fast_source.sql").replace("{{ observation_columns }}", columns)
 
 
 def _empty_source() -> str:
+    observation = ", ".join(f'null::{type_} as "{name}"' for name, type_ in OBSERVATION_FIELDS)
     return (
         "select null::bigint as seq, null::bigint as element_index, "
-        "null::timestamp as window_from, "
-        f"null::timestamp as window_to, null::{_struct_type()} as o, null::json as raw, "
-        "null::varchar as shape_problem where false"
+        "null::timestamp as window_from, null::timestamp as window_to, "
+        "false as missing_observation, null::json as raw, null::varchar as shape_problem, "
+        f"{observation} where false"
     )
 
 

@@ -1,7 +1,9 @@
 """Page bodies spooled to local files, so DuckDB's read_json parses them straight from disk.
 
 The fetching side writes each page once and keeps no copy in memory: memory stays bounded by
-the queue of file names, and a batch of pages becomes a single read_json over its files.
+the queue of file names, and a batch of pages becomes a single read_json over its files. Only
+the page's ``data`` array is written (the cursor is already known), so DuckDB reads each file
+as an array of observation records.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from cost_pipeline.warehouse.page_array import data_array
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class PageSpool:
         next_cursor: str | None,
     ) -> SpooledPage:
         path = self.directory / f"page-{seq:08d}.json"
-        path.write_bytes(body)
+        path.write_bytes(data_array(body))
         return SpooledPage(
             str(path), seq, window[0], window[1], request_cursor, next_cursor, len(body)
         )

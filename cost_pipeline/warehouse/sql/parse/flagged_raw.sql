@@ -29,7 +29,7 @@ from (
         unnest(element_indexes) as element_index,
         unnest(
             list_select(
-                from_json(content -> '$.data', '["JSON"]'),
+                from_json(data_array_of(content::json), '["JSON"]'),
                 list_transform(element_indexes, i -> i + 1)
             )
         ) as raw

@@ -6,7 +6,7 @@ with document as (
 ),
 
 element_lists as (
-    select from_json(page -> '$.data', '["JSON"]') as element_list
+    select from_json(data_array_of(page), '["JSON"]') as element_list
     from document
 ),
 
@@ -15,6 +15,14 @@ elements as (
         unnest(element_list) as element,
         generate_subscripts(element_list, 1) - 1 as element_index
     from element_lists
+),
+
+parsed as (
+    select
+        element_index,
+        element,
+        try(from_json(element, '{{ observation_structure }}')) as o
+    from elements
 )
 
 select
@@ -22,12 +30,13 @@ select
     element_index,
     ?::timestamp as window_from,
     ?::timestamp as window_to,
-    try(from_json(element, '{{ observation_structure }}')) as o,
-    element as raw,
+    o is null as missing_observation,
+    coalesce(element, 'null'::json) as raw,  -- a JSON null element comes back as SQL null
     case
         when element is null or json_type(element) <> 'OBJECT'
             then 'observation is not a JSON object'
         when len(json_keys(element)) <> len(list_distinct(json_keys(element)))
             then 'observation has duplicate keys'
-    end as shape_problem
-from elements
+    end as shape_problem,
+    o.*
+from parsed

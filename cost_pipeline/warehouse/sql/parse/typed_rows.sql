@@ -1,5 +1,6 @@
--- Observations (from fast_source.sql or robust_source.sql) -> raw_generations columns, plus the
--- reason a row cannot be used (null when it can). Nothing here raises on odd values.
+-- Observations (flat columns from fast_source.sql or robust_source.sql) -> raw_generations
+-- columns, plus the reason a row cannot be used (null when it can). Nothing here raises on odd
+-- values.
 with source as (
     {{ source }}
 ),
@@ -12,7 +13,7 @@ typed as (
         window_to,
         raw,
         shape_problem,
-        o is null as missing_observation,
+        o.missing_observation,
         ---------- ids
         nullif(o.id, '') as id,
         nullif(o.traceId, '') as trace_id,
@@ -52,7 +53,7 @@ typed as (
         o.latency as latency_text,
         o.timeToFirstToken as time_to_first_token_text,
         o.metadata as metadata
-    from source
+    from source as o
 ),
 
 usage_checked as (
@@ -160,12 +161,10 @@ final as (
         u."total" as reported_total_tokens,
         ---------- Langfuse's cost: only when it reports a total
         total_cost as langfuse_total_cost,
-        case
-            when total_cost is not null then try_cast(input_cost_text as decimal(38, 12))
-        end as langfuse_input_cost,
-        case
-            when total_cost is not null then try_cast(output_cost_text as decimal(38, 12))
-        end as langfuse_output_cost,
+        case when total_cost is not null then usd_text(input_cost_text) end
+            as langfuse_input_cost,
+        case when total_cost is not null then usd_text(output_cost_text) end
+            as langfuse_output_cost,
         coalesce(
             try_cast(latency_text as double),
             date_diff('millisecond', start_time, end_time) / 1000.0

@@ -62,19 +62,16 @@ def _write(
         conn.execute("delete from batch_rows where seq in (select unnest(?::bigint[]))", [dropped])
     rows_received = _count(conn, "select count(*) from batch_rows")
     rows_rejected = _store_rejects(conn, day)
+    # Only the day's rows can hold these ids: a row's partition is the day of its start time,
+    # and every accepted row started inside this day's window. Zone maps on partition_date keep
+    # the scan to this day, so a batch costs the same however many days the warehouse holds.
     replaced = _count(
         conn,
-        "delete from raw_generations where id in "
+        "delete from raw_generations where partition_date = ? and id in "
         "(select id from batch_rows where reject_reason is null)",
+        [day],
     )
-    # The latest copy of an id wins (a row that moved between pages while we read).
-    accepted = _count(
-        conn,
-        "insert into raw_generations by name "
-        "select * exclude (seq, element_index, raw, reject_reason) from batch_rows "
-        "where reject_reason is null "
-        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1",
-    )
+    accepted = _count(conn, _insert_sql(deduplicate=_has_repeated_ids(conn)))
     # An id that is usable now is no longer a reject.
     conn.execute(
         "delete from rejected_generations where id in "
@@ -101,6 +98,33 @@ def _write(
         robust_pages=staged.robust_pages,
         high_water=high_water,
         counters=after,
+    )
+
+
+_INSERT_ACCEPTED = (
+    "insert into raw_generations by name "
+    "select * exclude (seq, element_index, raw, reject_reason) from batch_rows "
+    "where reject_reason is null"
+)
+
+
+def _has_repeated_ids(conn: duckdb.DuckDBPyConnection) -> bool:
+    # One hash aggregate; the window below costs ~5x more, so it runs only when needed.
+    return bool(
+        _count(
+            conn,
+            "select count(*) - count(distinct id) from batch_rows where reject_reason is null",
+        )
+    )
+
+
+def _insert_sql(*, deduplicate: bool) -> str:
+    if not deduplicate:
+        return _INSERT_ACCEPTED
+    # The latest copy of an id wins (a row that moved between pages while we read).
+    return (
+        f"{_INSERT_ACCEPTED} "
+        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1"
     )
 
 
@@ -148,6 +172,6 @@ def _window_progress(pages: list[SpooledPage]) -> list[WindowProgress]:
     ]
 
 
-def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = conn.execute(sql).fetchone()
+def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = conn.execute(sql, params or []).fetchone()
     return int(row[0]) if row else 0

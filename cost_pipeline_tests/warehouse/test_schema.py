@@ -1,6 +1,7 @@
 import duckdb
 
 from cost_pipeline.warehouse.schema import ensure_schema
+from cost_pipeline.warehouse.sql_files import read_sql
 
 # The raw_generations contract of ARCHITECTURE.md, column by column.
 RAW_GENERATIONS = {
@@ -71,14 +72,20 @@ def test_tables_match_the_contract(tmp_path):
         "select table_name, constraint_column_names from duckdb_constraints() "
         "where constraint_type = 'PRIMARY KEY'"
     ).fetchall()
-    assert ("raw_generations", ["id"]) in primary_keys
+    # raw_generations keeps ids unique by its upsert, not by an index (migration 002).
+    assert "raw_generations" not in {table for table, _ in primary_keys}
     assert ("model_prices", ["model"]) in primary_keys
+    not_null = conn.execute(
+        "select constraint_column_names from duckdb_constraints() "
+        "where table_name = 'raw_generations' and constraint_type = 'NOT NULL'"
+    ).fetchall()
+    assert (["id"],) in not_null
 
 
 def test_migrations_apply_once(tmp_path):
     path = str(tmp_path / "w.duckdb")
     with duckdb.connect(path) as conn:
-        assert ensure_schema(conn) == [1]
+        assert ensure_schema(conn) == [1, 2]
         conn.execute(
             "insert into raw_generations (id, partition_date, start_time, loaded_at) "
             "values ('x', '2026-11-20', '2026-11-20 01:00', '2026-11-21')"
@@ -86,3 +93,24 @@ def test_migrations_apply_once(tmp_path):
     with duckdb.connect(path) as conn:
         assert ensure_schema(conn) == []
         assert conn.execute("select count(*) from raw_generations").fetchone() == (1,)
+
+
+def test_dropping_the_primary_key_keeps_every_row(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as conn:
+        conn.execute(
+            "create table schema_migrations (version integer primary key, name varchar, "
+            "applied_at timestamp)"
+        )
+        conn.execute(read_sql("migrations/001_ingest_tables.sql"))
+        conn.execute("insert into schema_migrations values (1, '001', now())")
+        conn.execute(
+            "insert into raw_generations (id, partition_date, start_time, tags, metadata, "
+            "loaded_at) values ('kept', '2026-11-20', '2026-11-20 01:00', ['a'], "
+            "'{\"feature\": \"x\"}', '2026-11-21')"
+        )
+        assert ensure_schema(conn) == [2]
+        assert columns(conn, "raw_generations") == RAW_GENERATIONS
+        assert conn.execute("select id, tags, metadata from raw_generations").fetchall() == [
+            ("kept", ["a"], '{"feature": "x"}')
+        ]

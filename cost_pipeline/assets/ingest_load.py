@@ -19,6 +19,7 @@ from cost_pipeline.assets.ingest_types import (
 from cost_pipeline.langfuse import InvalidPageError, ObservationsClient
 from cost_pipeline.langfuse.secrets import scrub
 from cost_pipeline.settings import attribution_keys
+from cost_pipeline.warehouse.loading_session import for_loading
 from cost_pipeline.warehouse.plan import RESUMED, LoadPlan, WindowTask, plan_load
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.quality import InputQuality, describe, input_quality
@@ -76,6 +77,7 @@ def load_partition(
     run_id: str = "",
 ) -> PartitionReport:
     started_at, t0 = utc_now(), time.monotonic()
+    warehouse = for_loading(warehouse)  # bounded memory, one DuckDB thread
     plan, counters = _begin(day, warehouse, options, started_at)
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "

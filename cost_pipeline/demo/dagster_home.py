@@ -32,7 +32,20 @@ def ensure_dagster_home(path: Path) -> Path:
     config = path / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
+    _create_storage(path)
     return path.resolve()
+
+
+def _create_storage(path: Path) -> None:
+    """Create the instance's SQLite storage now, from this one process.
+
+    Dagster creates it on first use; several runs started at once on a new DAGSTER_HOME (a
+    backfill from the shell) would race on that and fail with alembic errors.
+    """
+    import dagster as dg  # only here: the module is imported by commands that avoid Dagster
+
+    with dg.DagsterInstance.from_config(str(path)):
+        pass
 
 
 def has_pool_limit(path: Path) -> bool:

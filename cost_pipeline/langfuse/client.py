@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.budget import BudgetWaitCancelled, RequestBudget
 from cost_pipeline.langfuse.errors import (
     CursorLoopError,
     FetchCancelled,
@@ -57,9 +58,11 @@ class ObservationsClient:
         log: WarningLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.connection = connection
         self.policy = policy or RetryPolicy()
+        self.budget = budget  # requests per minute, shared by every thread of the load
         self.stats = RequestStats()
         self._log = log or logging.getLogger(__name__)
         self._sleep = sleep
@@ -140,7 +143,7 @@ class ObservationsClient:
         attempt = 0
         while True:
             attempt += 1
-            problem, retry_after = self._attempt(window, cursor)
+            problem, retry_after = self._attempt(window, cursor, stop)
             if isinstance(problem, Page):
                 return problem
             if attempt >= self.policy.max_attempts:
@@ -151,8 +154,14 @@ class ObservationsClient:
             self.wait_before_retry(attempt, problem, retry_after=retry_after, stop=stop)
 
     def _attempt(
-        self, window: ObservationWindow, cursor: str | None
+        self, window: ObservationWindow, cursor: str | None, stop: threading.Event | None = None
     ) -> tuple[Page | str, float | None]:
+        if self.budget is not None:
+            try:
+                self.stats.add_budget_wait(self.budget.acquire(stop))
+            except BudgetWaitCancelled as exc:
+                raise FetchCancelled(str(exc)) from exc
+        sent = time.monotonic()
         try:
             response = self._http.get(OBSERVATIONS_PATH, params=window.params(cursor))
         except httpx.TimeoutException as exc:
@@ -165,7 +174,7 @@ class ObservationsClient:
         status = response.status_code
         if status == 200:
             try:
-                page = Page(window, cursor, next_cursor_of(body), body)
+                page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
                 return f"invalid page: {exc}", None

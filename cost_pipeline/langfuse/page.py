@@ -30,6 +30,7 @@ class Page:
     request_cursor: str | None  # the cursor this page was requested with (None: first page)
     next_cursor: str | None  # None: the window is exhausted
     body: bytes
+    elapsed_s: float = 0.0  # how long the request that returned it took
 
     @property
     def size(self) -> int:

@@ -13,6 +13,7 @@ import dagster as dg
 from pydantic import Field
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.budget import RequestBudget
 from cost_pipeline.langfuse.client import ObservationsClient, WarningLog
 from cost_pipeline.langfuse.retry import RetryPolicy
 from cost_pipeline.langfuse.secrets import mask_key
@@ -24,6 +25,13 @@ class LangfuseResource(dg.ConfigurableResource):
     secret_key: str = Field(default="", description="Empty: LANGFUSE_SECRET_KEY.")
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
+    requests_per_minute: int = Field(
+        default=1000,
+        ge=0,
+        description="Most API requests a load sends in any 60 s, retries included (Langfuse "
+        "Cloud: 1,000/min on Pro and Team, 30/min on Hobby, per organisation). 0: no limit "
+        "(self-hosted Langfuse has none).",
+    )
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         # pydantic builds repr/str from these: keep the keys out of logs and tracebacks.
@@ -52,4 +60,5 @@ class LangfuseResource(dg.ConfigurableResource):
             read_timeout_s=self.read_timeout_s,
             max_connections=max_connections,
             log=log,
+            budget=RequestBudget(self.requests_per_minute) if self.requests_per_minute else None,
         )

@@ -61,6 +61,7 @@ class RequestStats:
     retries: int = 0
     retry_wait_s: float = 0.0
     throttled: int = 0  # 429 answers
+    budget_wait_s: float = 0.0  # time requests waited for the requests-per-minute budget
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self, received_bytes: int, *, ok: bool, throttled: bool = False) -> None:
@@ -69,6 +70,11 @@ class RequestStats:
             self.bytes += received_bytes
             self.pages += int(ok)
             self.throttled += int(throttled)
+
+    def add_budget_wait(self, seconds: float) -> None:
+        if seconds:
+            with self._lock:
+                self.budget_wait_s += seconds
 
     def reserve_wait(self, delay_s: float, policy: RetryPolicy, reason: str) -> None:
         """Book ``delay_s`` against the load's budget, or give up if the budget cannot pay it."""
@@ -91,4 +97,5 @@ class RequestStats:
                 "retries": self.retries,
                 "retry_wait_s": round(self.retry_wait_s, 3),
                 "throttled": self.throttled,
+                "budget_wait_s": round(self.budget_wait_s, 3),
             }

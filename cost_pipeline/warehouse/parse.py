@@ -104,12 +104,14 @@ def stage_batch(
     conn.execute(
         "create or replace temp table batch_pages as select "
         "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as seq, "
-        "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to",
+        "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to, "
+        "unnest(?::timestamp[]) as owned_from",
         [
             [p.path for p in pages],
             [p.seq for p in pages],
             [p.window_from for p in pages],
             [p.window_to for p in pages],
+            [p.owned_from for p in pages],
         ],
     )
     try:
@@ -163,7 +165,10 @@ def _stage_robustly(
         if not usable or not usable[0]:
             corrupt.append(page)
             continue
-        conn.execute(robust_sql, [page.path, page.seq, page.window_from, page.window_to, loaded_at])
+        conn.execute(
+            robust_sql,
+            [page.path, page.seq, page.window_from, page.window_to, page.owned_from, loaded_at],
+        )
     return StagedBatch(corrupt=corrupt, robust_pages=len(pages) - len(corrupt))
 
 
@@ -190,7 +195,8 @@ def _empty_source() -> str:
     return (
         "select null::bigint as seq, null::bigint as element_index, "
         "null::timestamp as window_from, null::timestamp as window_to, "
-        "false as missing_observation, null::json as raw, null::varchar as shape_problem, "
+        "null::timestamp as owned_from, false as missing_observation, null::json as raw, "
+        "null::varchar as shape_problem, "
         f"{observation} where false"
     )
 

@@ -26,6 +26,15 @@ class SpooledPage:
     request_cursor: str | None
     next_cursor: str | None
     size: int
+    # Set on the first page of a window that was split (langfuse/windows.py): the children that
+    # replace the rest of the window, and where the part this page finished begins (its rows
+    # from before that belong to the children).
+    children: tuple[tuple[datetime, datetime], ...] = ()
+    owned_from: datetime | None = None
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return (self.window_from, self.window_to)
 
 
 class PageSpool:
@@ -39,11 +48,22 @@ class PageSpool:
         window: tuple[datetime, datetime],
         request_cursor: str | None,
         next_cursor: str | None,
+        *,
+        children: tuple[tuple[datetime, datetime], ...] = (),
+        owned_from: datetime | None = None,
     ) -> SpooledPage:
         path = self.directory / f"page-{seq:08d}.json"
         path.write_bytes(data_array(body))
         return SpooledPage(
-            str(path), seq, window[0], window[1], request_cursor, next_cursor, len(body)
+            str(path),
+            seq,
+            window[0],
+            window[1],
+            request_cursor,
+            next_cursor,
+            len(body),
+            children,
+            owned_from,
         )
 
     @staticmethod

@@ -67,6 +67,11 @@ class WindowProgress:
     window_from: datetime
     next_cursor: str | None
     pages: int
+    window_to: datetime | None = None
+    # A split (first page of a dense window): [finished_from, window_to) is done, and these
+    # children replace the rest, each open with no cursor yet.
+    children: tuple[tuple[datetime, datetime], ...] = ()
+    finished_from: datetime | None = None
 
 
 def read_state(conn: duckdb.DuckDBPyConnection, day: date) -> PartitionState | None:
@@ -155,6 +160,9 @@ def record_checkpoint(
 ) -> None:
     """Advance the windows and counters; call inside the transaction that wrote the batch."""
     for window in progress:
+        if window.children:
+            _record_split(conn, day, window, now)
+            continue
         conn.execute(
             "update ingest_windows set next_cursor = ?, status = ?, pages = pages + ?, "
             "updated_at = ? where partition_date = ? and window_from = ?",
@@ -191,6 +199,27 @@ def record_checkpoint(
             "day": day,
         },
     )
+
+
+def _record_split(
+    conn: duckdb.DuckDBPyConnection, day: date, split: WindowProgress, now: datetime
+) -> None:
+    """Replace a window by its finished part and its children: together they tile it exactly."""
+    if split.finished_from is None or split.window_to is None:
+        raise ValueError("a split needs the window's end and where its finished part begins")
+    earlier = conn.execute(
+        "delete from ingest_windows where partition_date = ? and window_from = ? returning pages",
+        [day, split.window_from],
+    ).fetchall()
+    pages = split.pages + sum(row[0] for row in earlier)  # pages committed before this batch
+    rows = [(split.finished_from, split.window_to, COMPLETE_WINDOW, pages)]
+    rows += [(child_from, child_to, OPEN_WINDOW, 0) for child_from, child_to in split.children]
+    for window_from, window_to, status, pages in rows:
+        conn.execute(
+            "insert into ingest_windows (partition_date, window_from, window_to, status, pages, "
+            "updated_at) values (?, ?, ?, ?, ?, ?)",
+            [day, window_from, window_to, status, pages, now],
+        )
 
 
 def finish_load(

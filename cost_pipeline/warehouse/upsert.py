@@ -16,7 +16,7 @@ from cost_pipeline.warehouse.state import LoadCounters, WindowProgress, record_c
 @dataclass(frozen=True)
 class BatchResult:
     committed: list[SpooledPage]
-    corrupt: list[SpooledPage]  # first unreadable page of a window; later pages were not written
+    corrupt: list[SpooledPage]  # unreadable pages; no page from the first of them on was written
     rows_received: int
     rows_loaded: int  # distinct ids written
     rows_new: int  # ids the warehouse did not have before
@@ -153,22 +153,34 @@ def _store_rejects(conn: duckdb.DuckDBPyConnection, day: date) -> int:
 def _pages_before_corruption(
     pages: list[SpooledPage], corrupt: list[SpooledPage]
 ) -> list[SpooledPage]:
-    """Pages that can be committed: in each window, those before its first corrupt page."""
-    first_bad: dict[datetime, int] = {}
-    for page in corrupt:
-        first_bad[page.window_from] = min(page.seq, first_bad.get(page.window_from, page.seq))
-    return [p for p in pages if p.seq < first_bad.get(p.window_from, p.seq + 1)]
+    """Pages that can be committed: those fetched before the first corrupt page.
+
+    Not just per window: a page fetched later may belong to a child window whose split is
+    recorded by an earlier page of its parent, and that record must be committed first.
+    """
+    if not corrupt:
+        return pages
+    first_bad = min(page.seq for page in corrupt)
+    return [p for p in pages if p.seq < first_bad]
 
 
 def _window_progress(pages: list[SpooledPage]) -> list[WindowProgress]:
-    last: dict[datetime, SpooledPage] = {}
-    count: dict[datetime, int] = {}
+    """One entry per window, in fetch order (a split parent before its children)."""
+    last: dict[tuple[datetime, datetime], SpooledPage] = {}
+    count: dict[tuple[datetime, datetime], int] = {}
     for page in sorted(pages, key=lambda p: p.seq):
-        last[page.window_from] = page
-        count[page.window_from] = count.get(page.window_from, 0) + 1
+        last[page.window] = page
+        count[page.window] = count.get(page.window, 0) + 1
     return [
-        WindowProgress(window_from, page.next_cursor, count[window_from])
-        for window_from, page in sorted(last.items(), key=lambda item: item[1].seq)
+        WindowProgress(
+            window[0],
+            None if page.children else page.next_cursor,
+            count[window],
+            window_to=window[1],
+            children=page.children,
+            finished_from=page.owned_from if page.children else None,
+        )
+        for window, page in sorted(last.items(), key=lambda item: item[1].seq)
     ]
 
 

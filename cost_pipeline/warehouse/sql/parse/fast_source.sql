@@ -7,6 +7,7 @@ select
     null::bigint as element_index,  -- set from the staged row order afterwards (parse.py)
     pages.window_from,
     pages.window_to,
+    pages.owned_from,
     false as missing_observation,
     null::json as raw,
     null::varchar as shape_problem,

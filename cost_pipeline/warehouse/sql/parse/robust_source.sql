@@ -30,6 +30,7 @@ select
     element_index,
     ?::timestamp as window_from,
     ?::timestamp as window_to,
+    ?::timestamp as owned_from,
     o is null as missing_observation,
     coalesce(element, 'null'::json) as raw,  -- a JSON null element comes back as SQL null
     case

@@ -11,6 +11,7 @@ typed as (
         element_index,
         window_from,
         window_to,
+        owned_from,
         raw,
         shape_problem,
         o.missing_observation,
@@ -179,6 +180,9 @@ final as (
         metadata,
         ?::timestamp as loaded_at
     from checked
+    -- A split window's first page: rows from before owned_from belong to (and are read by) the
+    -- child windows that now cover that part of the window (langfuse/windows.py).
+    where not coalesce(start_time >= window_from and start_time < owned_from, false)
 )
 
 select * from final

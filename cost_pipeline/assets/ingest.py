@@ -29,8 +29,27 @@ class IngestConfig(dg.Config):
     )
     page_limit: int = Field(default=1000, description="Rows per API page (1..1000).")
     batch_pages: int = Field(default=25, description="Most pages written per transaction.")
-    sub_windows: int = Field(default=1, description="Split the day into this many time windows.")
-    fetch_workers: int = Field(default=1, description="Windows fetched at the same time.")
+    sub_windows: int = Field(
+        default=1, description="Time windows the day starts in (dense ones split further)."
+    )
+    max_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Most time windows fetched at the same time. Above 1, a window whose first "
+        "page is full and slow (split_latency_ms) has its rest split into sub-windows paged "
+        "concurrently, within the langfuse resource's requests_per_minute. 1: one window, "
+        "paged sequentially.",
+    )
+    split_pages: int = Field(
+        default=20, ge=1, description="Pages per sub-window a dense window is split into."
+    )
+    split_latency_ms: float = Field(
+        default=100.0,
+        ge=0,
+        description="Split only windows whose first page took at least this long: on a fast "
+        "network one sequential cursor already outruns the writer, and splitting would only "
+        "add requests.",
+    )
     max_retry_wait_s: float = Field(
         default=300.0, description="Total seconds a load may spend waiting to retry requests."
     )
@@ -66,7 +85,7 @@ def raw_generations(
 
     def open_client() -> ObservationsClient:
         return langfuse.open_client(
-            policy, max_connections=config.fetch_workers + 1, log=context.log
+            policy, max_connections=config.max_concurrency + 1, log=context.log
         )
 
     reports = []
@@ -110,7 +129,9 @@ def _load_options(config: IngestConfig) -> LoadOptions:
             # Attribution values must arrive whole: Langfuse truncates metadata values otherwise.
             expand_metadata=(keys.feature, keys.team),
             batch_pages=config.batch_pages,
-            fetch_workers=config.fetch_workers,
+            max_concurrency=config.max_concurrency,
+            split_pages=config.split_pages,
+            split_latency_s=config.split_latency_ms / 1000,
             stop_after_pages=config.stop_after_pages,
         ),
     )

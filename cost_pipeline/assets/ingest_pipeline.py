@@ -13,7 +13,6 @@ import itertools
 import queue
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -28,6 +27,12 @@ from cost_pipeline.assets.ingest_types import (
     utc_now,
 )
 from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
+from cost_pipeline.langfuse.windows import (
+    PageTimes,
+    SplitPolicy,
+    WindowQueue,
+    cursor_start_time,
+)
 from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -71,6 +76,13 @@ class IngestPipeline:
         self._started = time.monotonic()
         self._finished = 0  # fetchers of the current run() that have reported back
         self._failure: BaseException | None = None  # the first fetcher failure of that run
+        self._split_policy = SplitPolicy(
+            max_concurrency=options.max_concurrency,
+            target_pages=options.split_pages,
+            min_page_seconds=options.split_latency_s,
+        )
+        self._page_times = PageTimes()
+        self.windows_split = 0
 
     # ------------------------------------------------------------------ run
 
@@ -80,12 +92,15 @@ class IngestPipeline:
             return
         pages: queue.Queue[SpooledPage | _FetcherDone] = queue.Queue(self.options.queue_pages)
         stop = threading.Event()
-        pending = deque(tasks)
+        windows: WindowQueue[WindowTask] = WindowQueue(tasks)
+        # One fetcher per window fetched at once; with splitting on, fetchers without a window
+        # wait for the children a first page may create.
+        workers = self.options.max_concurrency if self.options.split_windows else len(tasks)
         fetchers = [
             threading.Thread(
-                target=self._fetch, args=(pending, pages, stop), name=f"fetch-{i}", daemon=True
+                target=self._fetch, args=(windows, pages, stop), name=f"fetch-{i}", daemon=True
             )
-            for i in range(min(self.options.fetch_workers, len(tasks)))
+            for i in range(max(1, min(self.options.max_concurrency, workers)))
         ]
         for fetcher in fetchers:
             fetcher.start()
@@ -99,38 +114,68 @@ class IngestPipeline:
 
     def _fetch(
         self,
-        pending: deque[WindowTask],
+        windows: WindowQueue[WindowTask],
         out: queue.Queue[SpooledPage | _FetcherDone],
         stop: threading.Event,
     ) -> None:
         error: BaseException | None = None
         try:
-            while not stop.is_set():
+            while (task := windows.take(stop)) is not None:
                 try:
-                    task = pending.popleft()
-                except IndexError:
-                    break
-                window = ObservationWindow(
-                    task.window_from,
-                    task.window_to,
-                    limit=self.options.page_limit,
-                    expand_metadata=self.options.expand_metadata,
-                )
-                for page in self.client.fetch_window(window, task.cursor, stop):
-                    with self._seq_lock:
-                        seq = next(self._seq)
-                    spooled = self.spool.write(
-                        seq,
-                        page.body,
-                        (task.window_from, task.window_to),
-                        page.request_cursor,
-                        page.next_cursor,
-                    )
-                    out.put(spooled)  # blocks while the writer is behind: bounded memory
+                    self._fetch_window(task, windows, out, stop)
+                finally:
+                    windows.done()
         except BaseException as exc:  # handed to the writer thread, which re-raises it
             error = exc
+            stop.set()  # the other fetchers stop too
         finally:
             out.put(_FetcherDone(error))
+
+    def _fetch_window(
+        self,
+        task: WindowTask,
+        windows: WindowQueue[WindowTask],
+        out: queue.Queue[SpooledPage | _FetcherDone],
+        stop: threading.Event,
+    ) -> None:
+        window = ObservationWindow(
+            task.window_from,
+            task.window_to,
+            limit=self.options.page_limit,
+            expand_metadata=self.options.expand_metadata,
+        )
+        read_from = cursor_start_time(task.cursor) or task.window_to
+        for pages_read, page in enumerate(
+            self.client.fetch_window(window, task.cursor, stop), start=1
+        ):
+            typical = self._page_times.add(page.elapsed_s)
+            split = None
+            if self.options.split_windows:
+                split = self._split_policy.split(
+                    (task.window_from, task.window_to),
+                    read_from,
+                    pages_read,
+                    page.next_cursor,
+                    typical,
+                )
+            with self._seq_lock:
+                seq = next(self._seq)
+            spooled = self.spool.write(
+                seq,
+                page.body,
+                (task.window_from, task.window_to),
+                page.request_cursor,
+                page.next_cursor,
+                children=split.children if split else (),
+                owned_from=split.finished_from if split else None,
+            )
+            out.put(spooled)  # blocks while the writer is behind: bounded memory
+            if split is not None:
+                # After the parent's page is queued: its checkpoint records the split, so it
+                # must commit no later than any page of the children.
+                self.windows_split += 1
+                windows.add(WindowTask(a, b) for a, b in split.children)
+                return
 
     # ---------------------------------------------------------------- write
 

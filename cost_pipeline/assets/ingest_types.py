@@ -34,10 +34,16 @@ class PipelineOptions:
     expand_metadata: tuple[str, ...] = ()
     batch_pages: int = 25
     queue_pages: int = 16
-    fetch_workers: int = 1
+    max_concurrency: int = 1  # windows fetched at the same time
+    split_pages: int = 20  # a split window's children hold about this many pages each
+    split_latency_s: float = 0.1  # split only where a first page took this long (far network)
     batch_wait_s: float = 0.5
     idle_close_s: float = 1.0
     stop_after_pages: int | None = None
+
+    @property
+    def split_windows(self) -> bool:
+        return self.max_concurrency > 1
 
 
 @dataclass

@@ -213,7 +213,7 @@ def test_wrong_secret_names_the_variable_and_leaks_nothing(fresh, tmp_path):
 def test_sub_windows_fetched_in_parallel_load_each_row_once(fresh, tmp_path):
     day = BASE_DAY - timedelta(days=8)
     fresh.inject(spread_over(day, 2500, "windows"))
-    result = materialize(fresh, tmp_path / "w.duckdb", day, sub_windows=4, fetch_workers=2)
+    result = materialize(fresh, tmp_path / "w.duckdb", day, sub_windows=4, max_concurrency=2)
     assert result.success
     assert metadata(result)["rows_loaded"] == 2500
     assert loaded_ids(tmp_path / "w.duckdb", day) == truth(fresh, day)

@@ -1,8 +1,10 @@
 """Write one rendered model's rows for a partition window: delete the window, insert, one commit.
 
-The query result is staged in a temporary table first so that (a) a query that returns rows
-outside the window fails loudly instead of leaving rows a later re-run would never replace, and
-(b) the caller can summarise what was written without running the model twice.
+The rows go straight from the model's query into its table: staging them in a temporary table
+first cost a second full write per run (measured on stg_generations: ~40% of its time). A query
+that returns a row outside the window still fails loudly and rolls back, instead of leaving rows
+a later re-run would never replace: the partition column is written through a guard that raises
+on such a row. The caller's summary reads the rows just written, inside the same transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import duckdb
 from cost_pipeline.sql.params import quote_identifier
 from cost_pipeline.sql.render import RenderedModel
 
-STAGE = "__cost_pipeline_stage"
+STAGE = "__cost_pipeline_stage"  # the model's columns (no rows), to create or evolve its table
+WRITTEN = "__cost_pipeline_written"  # the window's rows in the model's table, for the summary
+OUTSIDE_WINDOW = "cost_pipeline: model row outside its partition window"
 Summary = TypeVar("Summary")
 
 
@@ -45,19 +49,27 @@ def replace_partition(
 ) -> tuple[ReplaceResult, Summary | None]:
     """Replace ``[partition_start, partition_end)`` of the model's table atomically.
 
-    ``summarize(con, stage_relation)`` runs inside the transaction, after the stage is built,
-    and its return value is handed back with the result (used for metadata).
+    ``summarize(con, relation)`` runs inside the transaction, over the rows just written, and
+    its return value is handed back with the result (used for metadata).
     """
     started = time.perf_counter()
     table = rendered.model.name
     relation = quote_identifier(table)
     partition_column = quote_identifier(rendered.config.partition_by)
     window = {"partition_start": partition_start, "partition_end": partition_end}
+    guard_window = {
+        "cost_pipeline_window_start": partition_start,
+        "cost_pipeline_window_end": partition_end,
+    }
     con.begin()
     try:
-        con.execute(f"create or replace temp table {STAGE} as {rendered.sql}", rendered.params)
+        # The model's columns and types from its plan alone: LIMIT 0 reads no rows.
+        con.execute(
+            f"create or replace temp table {STAGE} as select * from ({rendered.sql}) limit 0",
+            rendered.params,
+        )
         columns = _columns(con, STAGE, temporary=True)
-        _check_window(con, rendered, dict(columns), window)
+        _require_partition_column(rendered, dict(columns))
         _ensure_table(con, table, columns)
         deleted = _affected_rows(
             con.execute(
@@ -66,12 +78,41 @@ def replace_partition(
                 window,
             )
         )
-        inserted = _affected_rows(
-            con.execute(f"insert into {relation} by name select * from {STAGE}")
+        # A projection, not a filter: it sees exactly the rows the model returns, after all of
+        # the model's own filters (a filter could be pushed below them).
+        guard = (
+            f"case when {partition_column} >= $cost_pipeline_window_start "
+            f"and {partition_column} < $cost_pipeline_window_end then {partition_column} "
+            f"else error('{OUTSIDE_WINDOW}') end"
         )
-        summary = summarize(con, STAGE) if summarize else None
+        # A model's rows have no order to keep: without it DuckDB inserts on every thread.
+        con.execute("set preserve_insertion_order = false")
+        inserted = _affected_rows(
+            con.execute(
+                f"insert into {relation} by name "
+                f"select * replace ({guard} as {partition_column}) from ({rendered.sql})",
+                {**rendered.params, **guard_window},
+            )
+        )
+        con.execute("reset preserve_insertion_order")
+        summary = None
+        if summarize:
+            con.execute("set variable cost_pipeline_window_start = ?", [partition_start])
+            con.execute("set variable cost_pipeline_window_end = ?", [partition_end])
+            con.execute(
+                f"create or replace temp view {WRITTEN} as select * from {relation} "
+                f"where {partition_column} >= getvariable('cost_pipeline_window_start') "
+                f"and {partition_column} < getvariable('cost_pipeline_window_end')"
+            )
+            summary = summarize(con, WRITTEN)
+            con.execute(f"drop view {WRITTEN}")
         con.execute(f"drop table {STAGE}")
         con.commit()
+    except duckdb.InvalidInputException as exc:
+        con.rollback()
+        if OUTSIDE_WINDOW not in str(exc):
+            raise
+        raise _outside_window_error(con, rendered, window) from None
     except BaseException:
         con.rollback()
         raise
@@ -102,30 +143,35 @@ def _columns(
     ).fetchall()
 
 
-def _check_window(
-    con: duckdb.DuckDBPyConnection,
-    rendered: RenderedModel,
-    columns: dict[str, str],
-    window: dict[str, date],
-) -> None:
+def _require_partition_column(rendered: RenderedModel, columns: dict[str, str]) -> None:
     column_name = rendered.config.partition_by
     if column_name not in columns:
         raise ModelRunError(
             f"model {rendered.model.name} has no column {column_name!r} to partition by; "
             "add it or set {{ config(partition_by='...') }}"
         )
+
+
+def _outside_window_error(
+    con: duckdb.DuckDBPyConnection, rendered: RenderedModel, window: dict[str, date]
+) -> ModelRunError:
+    """Count the offending rows (after the rollback) for a message a model author can act on."""
+    column_name = rendered.config.partition_by
     column = quote_identifier(column_name)
     outside = con.execute(
-        f"select count(*) from {STAGE} where {column} is null "
-        f"or {column} < $partition_start or {column} >= $partition_end",
-        window,
+        f"select count(*) from ({rendered.sql}) where {column} is null "
+        f"or {column} < $cost_pipeline_window_start or {column} >= $cost_pipeline_window_end",
+        {
+            **rendered.params,
+            "cost_pipeline_window_start": window["partition_start"],
+            "cost_pipeline_window_end": window["partition_end"],
+        },
     ).fetchone()[0]
-    if outside:
-        raise ModelRunError(
-            f"model {rendered.model.name} returned {outside} rows whose {column_name} is outside "
-            f"[{window['partition_start']}, {window['partition_end']}): filter the model on "
-            "{{ partition_start }} / {{ partition_end }} so re-runs replace exactly their rows"
-        )
+    return ModelRunError(
+        f"model {rendered.model.name} returned {outside} rows whose {column_name} is outside "
+        f"[{window['partition_start']}, {window['partition_end']}): filter the model on "
+        "{{ partition_start }} / {{ partition_end }} so re-runs replace exactly their rows"
+    )
 
 
 def _ensure_table(

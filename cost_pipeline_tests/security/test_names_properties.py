@@ -7,6 +7,7 @@ and an export root with the same kind of characters must be written to exactly t
 """
 
 import csv
+import unicodedata
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -28,17 +29,22 @@ from cost_pipeline_tests.sql.warehouse_tables import (
 DAY = date(2026, 6, 3)
 MART = "spend_by_feature_team"
 tricky = st.sampled_from(
-    ["'", '"', "\n", "\r", "\t", "\x00", ";", "--", "=", "+", "-", "@", " ", ",", "🚀", "é",
-     "drop table raw_generations", "') or 1=1 --", "$1", "{{ ref('x') }}", "\\"]
+    ["'", '"', "\n", "\r", "\t", "\x00", ";", "--", "=", "+", "-", "@", " ", "\xa0", ",", "🚀",
+     "é", "drop table raw_generations", "') or 1=1 --", "$1", "{{ ref('x') }}", "\\"]
 )  # fmt: skip
 any_char = st.characters(exclude_categories=("Cs",))
 names = st.lists(st.one_of(tricky, any_char), min_size=0, max_size=6).map("".join)
 owners = st.lists(st.tuples(names, names), min_size=1, max_size=6)
 
 
+# DuckDB's trim() removes Unicode space separators (category Zs: all below U+3001), not tabs
+# or newlines.
+SPACES = "".join(c for c in map(chr, range(0x3001)) if unicodedata.category(c) == "Zs")
+
+
 def attributed(value: str) -> str:
     """What stg_generations makes of a metadata value: trimmed of spaces, empty -> unattributed."""
-    return value.strip(" ") or "unattributed"
+    return value.strip(SPACES) or "unattributed"
 
 
 def guarded(value: str) -> str:

@@ -1,0 +1,81 @@
+"""Contender (a): the real ``raw_generations`` asset, materialized by Dagster for one day.
+
+    python -m bench.contender_ours --base-url URL --warehouse PATH --day 2026-11-02 \
+        [--max-concurrency 1] [--requests-per-minute 1000] [--split-latency-ms 100]
+
+The same code path as production: ``dg.materialize`` of the asset with its resources, in this
+process (in-process executor), against serve-local. Reports the rows in raw_generations for the
+day and the CPU and wall time of the load itself (the parent measures the whole process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench.loader_common import PUBLIC_KEY, SECRET_KEY, cpu_now, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--day", required=True)
+    parser.add_argument("--max-concurrency", type=int, default=1)
+    parser.add_argument("--requests-per-minute", type=int, default=1000)
+    parser.add_argument("--split-latency-ms", type=float, default=100.0)
+    args = parser.parse_args()
+
+    import dagster as dg
+    import duckdb
+
+    from cost_pipeline.assets.ingest import raw_generations
+    from cost_pipeline.langfuse.resource import LangfuseResource
+    from cost_pipeline.warehouse.resource import WarehouseResource
+
+    resources = {
+        "warehouse": WarehouseResource(database=args.warehouse),
+        "langfuse": LangfuseResource(
+            base_url=args.base_url,
+            public_key=PUBLIC_KEY,
+            secret_key=SECRET_KEY,
+            requests_per_minute=args.requests_per_minute,
+        ),
+    }
+    config = {
+        "max_concurrency": args.max_concurrency,
+        "split_latency_ms": args.split_latency_ms,
+    }
+    cpu, wall = cpu_now(), time.perf_counter()
+    result = dg.materialize(
+        [raw_generations],
+        partition_key=args.day,
+        resources=resources,
+        run_config={"ops": {"raw_generations": {"config": config}}},
+    )
+    load_cpu, load_wall = cpu_now() - cpu, time.perf_counter() - wall
+    metadata = {
+        key: value.value
+        for key, value in result.asset_materializations_for_node("raw_generations")[
+            0
+        ].metadata.items()
+    }
+    with duckdb.connect(args.warehouse, read_only=True) as con:
+        (rows,) = con.execute(
+            "select count(*) from raw_generations where partition_date = ?", [args.day]
+        ).fetchone()
+        windows = con.execute("select count(*) from ingest_windows").fetchone()[0]
+    report(
+        {
+            "rows_loaded": rows,
+            "load_cpu_s": round(load_cpu, 3),
+            "load_wall_s": round(load_wall, 3),
+            "api_requests": metadata["api_requests"],
+            "rows_rejected": metadata["rows_rejected"],
+            "windows": windows,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

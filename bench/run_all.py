@@ -1,0 +1,55 @@
+"""``make bench``: every loader benchmark, in order, with the figures BENCHMARKS.md reports.
+
+    uv run python -m bench.run_all [--quick]
+
+1. side by side at N = 10k, 100k, 1M (ours at every N; dlt up to 100k and the naive loader up
+   to 10k, larger N extrapolated and labelled), 3 runs each;
+2. 1M generations with 250 ms added per page: sequential vs sub-windows (budgeted, unlimited);
+3. the SQL models and export over a 10M-row warehouse (10 days x 1M).
+``--quick`` runs everything small (10k rows, 1 run) to check the harness end to end.
+Seeded days and the 10M warehouse are kept under --work-dir and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+
+def step(title: str, module: str, args: list[str]) -> None:
+    print(f"\n===== {title}\n$ python -m {module} {' '.join(args)}", flush=True)
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", module, *args], check=True)
+    print(f"----- {title}: {time.perf_counter() - began:,.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--work-dir", default=".cost_pipeline/bench")
+    args = parser.parse_args()
+    work = ["--work-dir", args.work_dir]
+    began = time.perf_counter()
+    if args.quick:
+        step("side by side", "bench.loader_compare", ["--rows", "10000", "--runs", "1", *work])
+        step(
+            "latency",
+            "bench.loader_latency",
+            ["--rows", "10000", "--runs", "1", "--latency-ms", "50", *work],
+        )
+        step(
+            "SQL models",
+            "bench.models_scale",
+            ["--rows", "200000", "--days", "2", "--runs", "1", *work],
+        )
+    else:
+        step("side by side", "bench.loader_compare", [*work])
+        step("latency", "bench.loader_latency", [*work])
+        step("SQL models", "bench.models_scale", [*work])
+    print(f"\nall benchmarks: {time.perf_counter() - began:,.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The benchmarks at tiny sizes, so they never rot: every contender loads every row.
+
+No timing assertions (speed is for bench/ and BENCHMARKS.md); these check that the harness
+still runs end to end against a real serve-local and that each contender's result is complete.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.xdist_group("bench_smoke")
+
+
+def run_module(module: str, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_side_by_side_loads_every_row_with_each_contender(tmp_path):
+    out = tmp_path / "compare.json"
+    run_module(
+        "bench.loader_compare",
+        *("--rows", "300", "--runs", "1", "--work-dir", str(tmp_path), "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    runs = data["sizes"]["300"]["runs"]
+    assert set(runs) == {"ours", "dlt", "naive"}
+    for results in runs.values():
+        (result,) = results
+        assert result["rows_loaded"] == 300
+        assert result["requests"] == 1  # one page of up to 1000 rows
+        assert result["peak_rss_mb"] > 0 and result["cpu_s"] > 0
+    assert data["sizes"]["300"]["serving"]["rows"] == 300
+    assert data["machine"]["nproc"] >= 1
+
+
+def test_latency_scenarios_keep_the_budget_and_load_every_row(tmp_path):
+    out = tmp_path / "latency.json"
+    run_module(
+        "bench.loader_latency",
+        *("--rows", "2500", "--runs", "1", "--latency-ms", "10"),
+        *("--scenarios", "sequential", "budget"),
+        *("--work-dir", str(tmp_path), "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    for name in ("sequential", "budget"):
+        (result,) = data["runs"][name]
+        assert result["rows_loaded"] == 2500
+        assert result["max_requests_in_60s"] <= 1000
+    assert data["runs"]["sequential"][0]["requests"] == 3
+
+
+def test_models_over_a_seeded_warehouse_daily_and_range(tmp_path):
+    out = tmp_path / "models.json"
+    run_module(
+        "bench.models_scale",
+        *("--rows", "2000", "--days", "2", "--runs", "1"),
+        *("--work-dir", str(tmp_path), "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    assert data["daily"][0]["rows_loaded"] == 1000
+    assert data["range"][0]["rows_loaded"] == 2000
+    assert data["range"][0]["extra"]["mart_rows"] > 0

@@ -12,6 +12,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cost_pipeline.export.object_store import ObjectStorePrefix
 
 
 class UnsupportedExportRoot(ValueError):
@@ -28,13 +32,16 @@ class PublishedFile:
 class LocalDirectory:
     root: Path
 
-    def publish(self, relative: PurePosixPath, write: Callable[[Path], None]) -> PublishedFile:
+    def prepare(self, con: object) -> None:
+        """Nothing to set up for local files (object stores load httpfs here)."""
+
+    def publish(self, relative: PurePosixPath, write: Callable[[str], None]) -> PublishedFile:
         """Call ``write(temporary_path)`` then move the result to ``root/relative`` atomically."""
         final = self.root.joinpath(*relative.parts)
         final.parent.mkdir(parents=True, exist_ok=True)
         temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
         try:
-            write(temporary)
+            write(str(temporary))
             _fsync(temporary)
             os.replace(temporary, final)
         finally:
@@ -43,13 +50,17 @@ class LocalDirectory:
         return PublishedFile(path=str(final), bytes=final.stat().st_size)
 
 
-def destination_for(root: str) -> LocalDirectory:
+def destination_for(root: str) -> LocalDirectory | ObjectStorePrefix:
     """The destination behind an export root (COST_PIPELINE_EXPORT_DIR)."""
     if "://" in root:
-        scheme = root.split("://", 1)[0]
+        scheme, rest = root.split("://", 1)
+        if scheme == "s3" and rest.strip("/"):
+            from cost_pipeline.export.object_store import ObjectStorePrefix  # imports this module
+
+            return ObjectStorePrefix(f"s3://{rest.strip('/')}")
         raise UnsupportedExportRoot(
-            f"export root {root!r}: {scheme}:// destinations are not supported yet; "
-            "set COST_PIPELINE_EXPORT_DIR to a local directory"
+            f"export root {root!r}: {scheme}:// destinations are not supported; set "
+            "COST_PIPELINE_EXPORT_DIR to a local directory or s3://bucket/prefix"
         )
     return LocalDirectory(Path(root).expanduser().resolve())
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import duckdb
 
 from cost_pipeline.export.csv_safety import neutralised_select_list
 from cost_pipeline.export.destination import LocalDirectory, PublishedFile
+from cost_pipeline.export.object_store import ObjectStorePrefix
 from cost_pipeline.sql.params import quote_identifier
 
 
@@ -27,7 +28,7 @@ class PartitionExport:
 
 def export_partition(
     con: duckdb.DuckDBPyConnection,
-    destination: LocalDirectory,
+    destination: LocalDirectory | ObjectStorePrefix,
     *,
     table: str,
     day: date,
@@ -49,10 +50,11 @@ def export_partition(
     for_csv = f"select {neutralised_select_list(columns)} {where} order by {order_by}"
     folder = PurePosixPath(table, f"date={day.isoformat()}")
     rows = con.execute(f"select count(*) {where}", {"day": day}).fetchone()[0]
+    destination.prepare(con)
 
-    def copy(query: str, options: str) -> Callable[[Path], None]:
-        def write(path: Path) -> None:
-            con.execute(f"copy ({query}) to {_string_literal(str(path))} ({options})", {"day": day})
+    def copy(query: str, options: str) -> Callable[[str], None]:
+        def write(path: str) -> None:
+            con.execute(f"copy ({query}) to {_string_literal(path)} ({options})", {"day": day})
 
         return write
 

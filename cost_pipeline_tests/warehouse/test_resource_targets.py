@@ -1,0 +1,86 @@
+"""COST_PIPELINE_WAREHOUSE: local files are attached with small row groups; connection strings
+such as MotherDuck's ``md:`` reach DuckDB unchanged, and a failure names the setting."""
+
+import duckdb
+import pytest
+
+from cost_pipeline.warehouse.resource import (
+    ROW_GROUP_SIZE,
+    WarehouseResource,
+    WarehouseUnavailableError,
+    is_local_file,
+)
+
+TOKEN = "md-token-value-not-for-logs"
+
+
+def test_md_connection_strings_reach_duckdb_connect_unchanged(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    target = f"md:analytics?motherduck_token={TOKEN}"
+    monkeypatch.setenv("COST_PIPELINE_WAREHOUSE", target)
+    seen: list[dict] = []
+
+    def unreachable(**kwargs):  # stands in for DuckDB's network call, which cannot work here
+        seen.append(kwargs)
+        raise duckdb.IOException("IO Error: could not reach MotherDuck")
+
+    monkeypatch.setattr(duckdb, "connect", unreachable)
+    with pytest.raises(WarehouseUnavailableError) as failure, WarehouseResource().get_connection():
+        pass
+    assert [call["database"] for call in seen] == [target]  # as given: not a path, not rewritten
+    assert seen[0]["read_only"] is False
+    message = str(failure.value)
+    assert "COST_PIPELINE_WAREHOUSE" in message and "MotherDuck" in message
+    assert TOKEN not in message and "motherduck_token=***" in message
+    assert list(tmp_path.iterdir()) == []  # no directory was made for "md:analytics?..."
+
+
+def test_md_targets_fail_for_real_with_a_clear_message_offline(monkeypatch, tmp_path):
+    # The real DuckDB: it needs the motherduck extension and a network neither of which exists
+    # here; the point is the message, and that nothing on disk is created for the string.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COST_PIPELINE_WAREHOUSE", "md:cost_pipeline_probe")
+    with (
+        pytest.raises(WarehouseUnavailableError, match="COST_PIPELINE_WAREHOUSE"),
+        WarehouseResource().get_connection(),
+    ):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_configured_database_is_named_as_the_resource_setting(tmp_path):
+    missing = tmp_path / "nope" / "w.duckdb"
+    resource = WarehouseResource(database=str(missing))
+    with (
+        pytest.raises(WarehouseUnavailableError, match="resource's `database`"),
+        resource.get_connection(read_only=True),
+    ):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("target", "local"),
+    [
+        ("/var/lib/warehouse.duckdb", True),
+        ("relative/dir/w.duckdb", True),
+        (":memory:", False),
+        ("md:analytics", False),
+        ("md:", False),
+        ("s3://bucket/w.duckdb", False),
+    ],
+)
+def test_which_targets_are_files(target, local):
+    assert is_local_file(target) is local
+
+
+def test_local_files_are_written_in_small_row_groups(tmp_path):
+    resource = WarehouseResource(database=str(tmp_path / "w.duckdb"))
+    with resource.get_connection() as con:
+        assert con.execute("select current_database()").fetchone() == ("warehouse",)
+        con.execute("create table t as select range as i from range(50000)")
+        con.execute("checkpoint")
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as plain:  # a BI reader
+        sizes = plain.execute(
+            "select max(count) from pragma_storage_info('t') group by row_group_id"
+        ).fetchall()
+    assert len(sizes) == 4 and max(size for (size,) in sizes) <= ROW_GROUP_SIZE

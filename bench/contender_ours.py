@@ -1,11 +1,12 @@
 """Contender (a): the real ``raw_generations`` asset, materialized by Dagster for one day.
 
     python -m bench.contender_ours --base-url URL --warehouse PATH --day 2026-11-02 \
-        [--max-concurrency 1] [--requests-per-minute 1000] [--split-latency-ms 100]
+        [--max-concurrency N] [--requests-per-minute N] [--split-latency-ms MS]
 
 The same code path as production: ``dg.materialize`` of the asset with its resources, in this
-process (in-process executor), against serve-local. Reports the rows in raw_generations for the
-day and the CPU and wall time of the load itself (the parent measures the whole process).
+process (in-process executor), against serve-local, with the production defaults unless an
+option overrides one. Reports the rows in raw_generations for the day and the CPU and wall time
+of the load itself (the parent measures the whole process).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ def main() -> None:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--day", required=True)
-    parser.add_argument("--max-concurrency", type=int, default=1)
-    parser.add_argument("--requests-per-minute", type=int, default=1000)
-    parser.add_argument("--split-latency-ms", type=float, default=100.0)
+    parser.add_argument("--max-concurrency", type=int, default=None)
+    parser.add_argument("--requests-per-minute", type=int, default=None)
+    parser.add_argument("--split-latency-ms", type=float, default=None)
     args = parser.parse_args()
 
     import dagster as dg
@@ -33,19 +34,19 @@ def main() -> None:
     from cost_pipeline.langfuse.resource import LangfuseResource
     from cost_pipeline.warehouse.resource import WarehouseResource
 
+    budget = (
+        {}
+        if args.requests_per_minute is None
+        else {"requests_per_minute": args.requests_per_minute}
+    )
     resources = {
         "warehouse": WarehouseResource(database=args.warehouse),
         "langfuse": LangfuseResource(
-            base_url=args.base_url,
-            public_key=PUBLIC_KEY,
-            secret_key=SECRET_KEY,
-            requests_per_minute=args.requests_per_minute,
+            base_url=args.base_url, public_key=PUBLIC_KEY, secret_key=SECRET_KEY, **budget
         ),
     }
-    config = {
-        "max_concurrency": args.max_concurrency,
-        "split_latency_ms": args.split_latency_ms,
-    }
+    overrides = {"max_concurrency": args.max_concurrency, "split_latency_ms": args.split_latency_ms}
+    config = {key: value for key, value in overrides.items() if value is not None}
     cpu, wall = cpu_now(), time.perf_counter()
     result = dg.materialize(
         [raw_generations],

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,16 @@ from bench.serve_local_common import LOADER_FIELDS, running_server
 PUBLIC_KEY, SECRET_KEY = "pk-lf-local", "sk-lf-local"
 EXPAND_METADATA = "feature,team"
 RESULT_MARK = "BENCH-RESULT "  # a contender's last stdout line: this mark + JSON
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so servers and children started in ``with`` blocks are
+    stopped on the way out (a background job started by a shell ignores SIGINT)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def bench_day() -> date:
@@ -168,7 +179,12 @@ def run_child(
         child = subprocess.Popen(
             [sys.executable, "-m", module, *args], stdout=out, stderr=subprocess.STDOUT, env=env
         )
-        _, status, usage = os.wait4(child.pid, 0)
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        except BaseException:
+            child.kill()  # stopped (SIGTERM, Ctrl-C): take the contender down with us
+            child.wait()
+            raise
     wall = time.perf_counter() - began
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:

@@ -24,6 +24,7 @@ from bench.loader_common import (
     Admin,
     RunResult,
     bench_day,
+    exit_cleanly_on_sigterm,
     fmt,
     machine_description,
     median_range,
@@ -241,6 +242,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/loader_compare.json")
     parser.add_argument("--keep", action="store_true", help="keep each run's warehouse and log")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     data = measure(args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(data, indent=2))

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.loader_common import (
     bench_day,
+    exit_cleanly_on_sigterm,
     fmt,
     machine_description,
     median_range,
@@ -123,6 +124,7 @@ def main() -> None:
     parser.add_argument("--work-dir", default=".cost_pipeline/bench")
     parser.add_argument("--out", default="bench/results/loader_latency.json")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     data = measure(args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(data, indent=2))

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.loader_common import fmt, machine_description, run_child
+from bench.loader_common import exit_cleanly_on_sigterm, fmt, machine_description, run_child
 from bench.sql_models import DAY, SYNTHETIC_ROWS
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--work-dir", default=".cost_pipeline/bench")
     parser.add_argument("--out", default="bench/results/models_scale.json")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     work = Path(args.work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     days = [DAY + timedelta(days=i) for i in range(args.days)]

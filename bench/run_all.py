@@ -17,11 +17,20 @@ import subprocess
 import sys
 import time
 
+from bench.loader_common import exit_cleanly_on_sigterm
+
 
 def step(title: str, module: str, args: list[str]) -> None:
     print(f"\n===== {title}\n$ python -m {module} {' '.join(args)}", flush=True)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", module, *args], check=True)
+    child = subprocess.Popen([sys.executable, "-m", module, *args])
+    try:
+        if child.wait() != 0:
+            raise SystemExit(f"{title} failed (exit {child.returncode})")
+    except BaseException:
+        child.terminate()  # the step stops its server and contender on SIGTERM
+        child.wait()
+        raise
     print(f"----- {title}: {time.perf_counter() - began:,.0f} s", flush=True)
 
 
@@ -30,6 +39,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--work-dir", default=".cost_pipeline/bench")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     work = ["--work-dir", args.work_dir]
     began = time.perf_counter()
     if args.quick:

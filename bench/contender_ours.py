@@ -12,6 +12,7 @@ of the load itself (the parent measures the whole process).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from bench.loader_common import PUBLIC_KEY, SECRET_KEY, cpu_now, report
@@ -25,7 +26,15 @@ def main() -> None:
     parser.add_argument("--max-concurrency", type=int, default=None)
     parser.add_argument("--requests-per-minute", type=int, default=None)
     parser.add_argument("--split-latency-ms", type=float, default=None)
+    parser.add_argument(
+        "--as-deployed",
+        action="store_true",
+        help="no pandas, as after `uv sync --no-dev`: pandas is a dev dependency only, and "
+        "DuckDB imports it (~90 MB) on the first bound parameter when it is installed",
+    )
     args = parser.parse_args()
+    if args.as_deployed:
+        sys.modules["pandas"] = None  # type: ignore[assignment]  # import pandas now fails
 
     import dagster as dg
     import duckdb

@@ -38,18 +38,23 @@ CONTENDERS = {
     "ours": "bench.contender_ours",
     "dlt": "bench.contender_dlt",
     "naive": "bench.contender_naive",
+    "ours-deployed": "bench.contender_ours",
 }
 LABELS = {
     "ours": "ours (raw_generations)",
     "dlt": "dlt rest_api (merge)",
     "naive": "naive (SDK + row inserts)",
+    "ours-deployed": "ours, as deployed (no dev deps)",
 }
+DEFAULT_CONTENDERS = ["ours", "dlt", "naive"]
 
 
 def contender_args(name: str, admin: Admin, warehouse: Path, day: str, work: Path) -> list[str]:
     args = ["--base-url", admin.base_url, "--warehouse", str(warehouse), "--day", day]
     if name == "dlt":
         args += ["--work", str(work)]
+    if name == "ours-deployed":
+        args += ["--as-deployed"]
     return args
 
 
@@ -233,7 +238,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--contenders", nargs="+", choices=sorted(CONTENDERS), default=list(CONTENDERS)
+        "--contenders", nargs="+", choices=sorted(CONTENDERS), default=DEFAULT_CONTENDERS
     )
     parser.add_argument(
         "--max-rows", nargs="*", default=["dlt=100000", "naive=10000"], metavar="NAME=ROWS"

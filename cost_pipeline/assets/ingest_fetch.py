@@ -1,0 +1,110 @@
+"""The fetching side of a load: threads take time windows, page them, spool and queue each page.
+
+Every fetcher thread runs ``WindowFetcher.run``: take a window from the shared queue, page it
+with its cursor, write each page to the spool and queue its name for the writer. On a slow
+network a dense window's rest is split into children (langfuse/windows.py) that other fetchers
+take up. Pages get a load-wide sequence number: the writer commits them in that order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from dataclasses import dataclass
+
+from cost_pipeline.assets.ingest_types import PipelineOptions
+from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
+from cost_pipeline.langfuse.windows import PageTimes, SplitPolicy, WindowQueue, cursor_start_time
+from cost_pipeline.warehouse.plan import WindowTask
+from cost_pipeline.warehouse.spool import PageSpool, SpooledPage
+
+
+@dataclass(frozen=True)
+class FetcherDone:
+    """A fetcher thread's last word: None, or the error that stopped it."""
+
+    error: BaseException | None
+
+
+class WindowFetcher:
+    def __init__(
+        self, client: ObservationsClient, spool: PageSpool, options: PipelineOptions
+    ) -> None:
+        self.client = client
+        self.spool = spool
+        self.options = options
+        self.windows_split = 0
+        self._seq = itertools.count()
+        self._seq_lock = threading.Lock()
+        self._page_times = PageTimes()
+        self._split_policy = SplitPolicy(
+            max_concurrency=options.max_concurrency,
+            target_pages=options.split_pages,
+            min_page_seconds=options.split_latency_s,
+        )
+
+    def run(
+        self,
+        windows: WindowQueue[WindowTask],
+        out: queue.Queue[SpooledPage | FetcherDone],
+        stop: threading.Event,
+    ) -> None:
+        """One fetcher thread: windows until none is left (or the load stops)."""
+        error: BaseException | None = None
+        try:
+            while (task := windows.take(stop)) is not None:
+                try:
+                    self._fetch_window(task, windows, out, stop)
+                finally:
+                    windows.done()
+        except BaseException as exc:  # handed to the writer thread, which re-raises it
+            error = exc
+            stop.set()  # the other fetchers stop too
+        finally:
+            out.put(FetcherDone(error))
+
+    def _fetch_window(
+        self,
+        task: WindowTask,
+        windows: WindowQueue[WindowTask],
+        out: queue.Queue[SpooledPage | FetcherDone],
+        stop: threading.Event,
+    ) -> None:
+        window = ObservationWindow(
+            task.window_from,
+            task.window_to,
+            limit=self.options.page_limit,
+            expand_metadata=self.options.expand_metadata,
+        )
+        read_from = cursor_start_time(task.cursor) or task.window_to
+        pages = self.client.fetch_window(window, task.cursor, stop)
+        for pages_read, page in enumerate(pages, start=1):
+            typical = self._page_times.add(page.elapsed_s)
+            split = None
+            if self.options.split_windows:
+                split = self._split_policy.split(
+                    (task.window_from, task.window_to),
+                    read_from,
+                    pages_read,
+                    page.next_cursor,
+                    typical,
+                )
+            with self._seq_lock:
+                seq = next(self._seq)
+            spooled = self.spool.write(
+                seq,
+                page.body,
+                (task.window_from, task.window_to),
+                page.request_cursor,
+                page.next_cursor,
+                children=split.children if split else (),
+                owned_from=split.finished_from if split else None,
+            )
+            out.put(spooled)  # blocks while the writer is behind: bounded memory
+            if split is not None:
+                # After the parent's page is queued: its checkpoint records the split, so it
+                # must commit no later than any page of the children.
+                self.windows_split += 1
+                windows.add(WindowTask(a, b) for a, b in split.children)
+                return

@@ -43,16 +43,27 @@ def main() -> None:
     work = ["--work-dir", args.work_dir]
     began = time.perf_counter()
     if args.quick:
-        step("side by side", "bench.loader_compare", ["--rows", "10000", "--runs", "1", *work])
+        # Results of a quick run go to quick-*.json, so they never replace a full run's.
+        step(
+            "side by side",
+            "bench.loader_compare",
+            ["--rows", "10000", "--runs", "1", "--out", "bench/results/quick-compare.json", *work],
+        )
         step(
             "latency",
             "bench.loader_latency",
-            ["--rows", "10000", "--runs", "1", "--latency-ms", "50", *work],
+            [
+                *("--rows", "10000", "--runs", "1", "--latency-ms", "50"),
+                *("--out", "bench/results/quick-latency.json", *work),
+            ],
         )
         step(
             "SQL models",
             "bench.models_scale",
-            ["--rows", "200000", "--days", "2", "--runs", "1", *work],
+            [
+                *("--rows", "200000", "--days", "2", "--runs", "1"),
+                *("--out", "bench/results/quick-models.json", *work),
+            ],
         )
     else:
         step("side by side", "bench.loader_compare", [*work])

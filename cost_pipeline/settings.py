@@ -40,6 +40,20 @@ def local_data_dir() -> Path:
     return home_dir() / "langfuse-local"
 
 
+# How many trailing characters of a key may be shown so a user can tell which key is in use.
+_VISIBLE_TAIL = 4
+
+
+def mask_key(key: str | None) -> str:
+    """``pk-lf-…1234``: the conventional prefix and the last characters, never the whole key."""
+    if not key:
+        return "(empty)"
+    if len(key) <= 2 * _VISIBLE_TAIL + 4:
+        return "…" * 3
+    prefix = key[:6] if key.startswith(("pk-lf-", "sk-lf-")) else ""
+    return f"{prefix}…{key[-_VISIBLE_TAIL:]}"
+
+
 @dataclass(frozen=True)
 class LangfuseConnection:
     base_url: str
@@ -48,7 +62,10 @@ class LangfuseConnection:
 
     def __repr__(self) -> str:
         # Never let the secret reach a log line or an exception message.
-        return f"LangfuseConnection(base_url={self.base_url!r}, public_key={self.public_key!r})"
+        return (
+            f"LangfuseConnection(base_url={self.base_url!r}, "
+            f"public_key={mask_key(self.public_key)!r})"
+        )
 
     __str__ = __repr__
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# How many trailing characters of a key may be shown so a user can tell which key is in use.
-_VISIBLE_TAIL = 4
+from cost_pipeline.settings import mask_key
 
-
-def mask_key(key: str | None) -> str:
-    """``pk-lf-…1234``: the conventional prefix and the last characters, never the whole key."""
-    if not key:
-        return "(empty)"
-    if len(key) <= 2 * _VISIBLE_TAIL + 4:
-        return "…" * 3
-    prefix = key[:6] if key.startswith(("pk-lf-", "sk-lf-")) else ""
-    return f"{prefix}…{key[-_VISIBLE_TAIL:]}"
+__all__ = ["describe_secret", "mask_key", "scrub"]
 
 
 def describe_secret(secret: str | None) -> str:

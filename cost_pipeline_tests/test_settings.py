@@ -1,0 +1,33 @@
+"""Environment resolution and what a connection may show of its keys."""
+
+import pytest
+
+from cost_pipeline import settings
+
+
+def test_langfuse_host_is_an_alias_of_the_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LANGFUSE_BASE_URL", raising=False)
+    monkeypatch.setenv("LANGFUSE_HOST", "https://eu.example.test/")
+    assert settings.langfuse_connection().base_url == "https://eu.example.test"
+    monkeypatch.setenv("LANGFUSE_BASE_URL", "https://us.example.test")
+    assert settings.langfuse_connection().base_url == "https://us.example.test"
+
+
+def test_connection_repr_shows_neither_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    public, secret = "pk-lf-1234567890abcdef", "sk-lf-fedcba0987654321"
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", public)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", secret)
+    connection = settings.langfuse_connection()
+    for text in (repr(connection), str(connection), f"{connection}"):
+        assert secret not in text and public not in text
+        assert "pk-lf-…cdef" in text
+
+
+def test_local_state_follows_cost_pipeline_home(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("COST_PIPELINE_HOME", str(tmp_path))
+    monkeypatch.delenv("COST_PIPELINE_WAREHOUSE", raising=False)
+    monkeypatch.delenv("COST_PIPELINE_EXPORT_DIR", raising=False)
+    assert settings.warehouse_target() == str(tmp_path / "warehouse.duckdb")
+    assert settings.export_root() == str(tmp_path / "exports")
+    monkeypatch.setenv("COST_PIPELINE_WAREHOUSE", "md:analytics")
+    assert settings.warehouse_target() == "md:analytics"

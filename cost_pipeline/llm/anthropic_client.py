@@ -8,7 +8,7 @@ from cost_pipeline.llm.anthropic_mapping import AnthropicStreamState, output_of,
 from cost_pipeline.llm.anthropic_spans import without_sdk_spans
 from cost_pipeline.llm.call import CallConfig
 from cost_pipeline.llm.helper_streams import RecordedStreamManager, anthropic_snapshot
-from cost_pipeline.llm.passthrough import Passthrough
+from cost_pipeline.llm.passthrough import InstrumentedClient, Passthrough
 from cost_pipeline.llm.recording import start_call
 from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
 from cost_pipeline.llm.usage import from_anthropic
@@ -57,25 +57,11 @@ class _AsyncMessages(_Messages):
         return AsyncRecordingStream(result, AnthropicStreamState(), active)
 
 
-class InstrumentedAnthropic(Passthrough):
+class InstrumentedAnthropic(InstrumentedClient):
     """An ``Anthropic`` / ``AsyncAnthropic`` client whose messages are recorded in Langfuse."""
 
     def __init__(self, client: Any, config: CallConfig, *, is_async: bool) -> None:
         client = without_sdk_spans(client)
-        super().__init__(client)
-        self._config = config
-        self._is_async = is_async
+        super().__init__(client, config, is_async=is_async)
         messages_class = _AsyncMessages if is_async else _Messages
         self.messages = messages_class(client.messages, config)
-
-    @property
-    def unwrapped(self) -> Any:
-        return self._inner
-
-    def with_options(self, **options: Any) -> InstrumentedAnthropic:
-        """The SDK's ``with_options`` / ``copy``, still instrumented with the same context."""
-        return InstrumentedAnthropic(
-            self._inner.with_options(**options), self._config, is_async=self._is_async
-        )
-
-    copy = with_options

@@ -12,7 +12,7 @@ from cost_pipeline.llm.openai_mapping import (
     output_of,
     spec_for,
 )
-from cost_pipeline.llm.passthrough import Passthrough
+from cost_pipeline.llm.passthrough import InstrumentedClient, Passthrough
 from cost_pipeline.llm.recording import start_call
 from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
 from cost_pipeline.llm.usage import from_openai
@@ -74,25 +74,10 @@ class _Chat(Passthrough):
         self.completions = completions
 
 
-class InstrumentedOpenAI(Passthrough):
+class InstrumentedOpenAI(InstrumentedClient):
     """An ``OpenAI`` / ``AsyncOpenAI`` client whose chat completions are recorded in Langfuse."""
 
     def __init__(self, client: Any, config: CallConfig, *, is_async: bool) -> None:
-        super().__init__(client)
-        self._config = config
-        self._is_async = is_async
+        super().__init__(client, config, is_async=is_async)
         completions_class = _AsyncCompletions if is_async else _Completions
         self.chat = _Chat(client.chat, completions_class(client.chat.completions, config))
-
-    @property
-    def unwrapped(self) -> Any:
-        """The SDK client itself (calls through it are not recorded)."""
-        return self._inner
-
-    def with_options(self, **options: Any) -> InstrumentedOpenAI:
-        """The SDK's ``with_options`` / ``copy``, still instrumented with the same context."""
-        return InstrumentedOpenAI(
-            self._inner.with_options(**options), self._config, is_async=self._is_async
-        )
-
-    copy = with_options

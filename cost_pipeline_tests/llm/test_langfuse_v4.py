@@ -16,8 +16,7 @@ import pytest
 
 from cost_pipeline_tests.llm.conftest import business_metadata, trace_observations
 
-# Meant to keep the module (and its module-scoped server) on one worker; pytest-xdist 3.8 on
-# pytest 9.2 ignores it (pytest-xdist#1386), then each worker simply starts its own server.
+# One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_langfuse_v4")
 
 SENDER = Path(__file__).with_name("langfuse_v4_sender.py")
@@ -41,8 +40,7 @@ def _run_sender(server) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-# One test on purpose: the subprocess is the expensive part, and xdist 3.8 on pytest 9.2 does
-# not honour xdist_group (pytest-xdist#1386), so several tests could each start it again.
+# One test on purpose: the uv subprocess with langfuse 4.18 is the expensive part.
 def test_langfuse_4_generations_read_back_like_langfuse_5(server):
     run = _run_sender(server)
     assert run["langfuse_version"] == "4.18.0"

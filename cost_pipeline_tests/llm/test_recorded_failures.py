@@ -12,8 +12,7 @@ import pytest
 from cost_pipeline.llm import instrument, recorded_at
 from cost_pipeline_tests.llm.conftest import business_metadata, read_generation
 
-# Meant to keep the module (and its module-scoped server) on one worker; pytest-xdist 3.8 on
-# pytest 9.2 ignores it (pytest-xdist#1386), then each worker simply starts its own server.
+# One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_recorded_failures")
 
 FAULT = "x-simulator-fault"
@@ -137,3 +136,21 @@ def test_backdated_call_starts_at_the_given_time(
         assert generation["completionStartTime"].startswith("2026-03-0")
     assert generation["usageDetails"]["total"] > 0
     assert recorded[0].start_time == when
+
+
+def test_with_options_keeps_recording(server, langfuse, recorded, openai_client, anthropic_client):
+    openai_copy = openai_client.with_options(timeout=30)
+    anthropic_copy = anthropic_client.copy(timeout=30)
+    assert type(openai_copy) is type(openai_client)
+    assert openai_copy.unwrapped is not openai_client.unwrapped  # a new SDK client, still wrapped
+    openai_copy.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "copied"}]
+    )
+    anthropic_copy.messages.create(
+        model="claude-haiku-4-5", max_tokens=16, messages=[{"role": "user", "content": "copied"}]
+    )
+    assert len(recorded) == 2
+    for call in recorded:
+        generation = read_generation(server, langfuse, call)
+        assert business_metadata(generation)["feature"] == "f"
+        assert generation["usageDetails"]["total"] > 0

@@ -25,8 +25,7 @@ from cost_pipeline.traffic.workload import load_workload
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import start_serve_local
 
-# Meant to keep the module (and its module-scoped server) on one worker; pytest-xdist 3.8 on
-# pytest 9.2 ignores it (pytest-xdist#1386), then each worker simply starts its own server.
+# One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_traffic_pipeline")
 
 DAY = date(2026, 3, 5)

@@ -11,8 +11,7 @@ import pytest
 
 from cost_pipeline.local.simulator.tokens import count_tokens
 
-# Meant to keep the module (and its module-scoped server) on one worker; pytest-xdist 3.8 on
-# pytest 9.2 ignores it (pytest-xdist#1386), then each worker simply starts its own server.
+# One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("simulator_openai")
 
 

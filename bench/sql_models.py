@@ -5,8 +5,8 @@
 Builds raw_generations with the loader's real DDL and N synthetic rows for one day (a mix of
 metadata / tag / missing attribution, five models incl. one unknown, cache and reasoning
 tokens, Langfuse cost on a third), prices the models with the loader's model_prices code, then
-materializes stg_generations and spend_by_feature_team for that day ``--runs`` times (each run
-replaces the previous one) and prints the median and range.
+materializes stg_generations (a view: re-created and counted) and spend_by_feature_team (a table)
+for that day ``--runs`` times (each run replaces the previous one) and prints the median and range.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import load_project
-from cost_pipeline.sql.render import render_model
-from cost_pipeline.sql.replace import replace_partition
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.schema import ensure_schema
 
@@ -73,16 +72,14 @@ def main() -> None:
         timings: dict[str, list[float]] = {model.name: [] for model in project.models}
         for _ in range(args.runs):
             for model in project.models:
-                rendered = render_model(
+                began = time.perf_counter()
+                materialize_model(
+                    con,
                     project,
                     model,
                     partition_start=DAY,
                     partition_end=DAY + timedelta(days=1),
                     variables={"feature_key": "feature", "team_key": "team"},
-                )
-                began = time.perf_counter()
-                replace_partition(
-                    con, rendered, partition_start=DAY, partition_end=DAY + timedelta(days=1)
                 )
                 timings[model.name].append(time.perf_counter() - began)
         print(f"machine: {platform.processor() or platform.machine()}, duckdb {duckdb.__version__}")

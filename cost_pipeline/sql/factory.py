@@ -13,9 +13,9 @@ import dagster as dg
 
 from cost_pipeline import settings
 from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
-from cost_pipeline.sql.replace import replace_partition
 from cost_pipeline.sql.summary import summarize_stage
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
@@ -64,26 +64,32 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         window = context.partition_time_window
         start, end = window.start.date(), window.end.date()
-        rendered = render_model(
-            project, model, partition_start=start, partition_end=end, variables=model_variables()
-        )
         with warehouse.get_connection() as con:
-            result, summary = replace_partition(
+            result, summary = materialize_model(
                 con,
-                rendered,
+                project,
+                model,
                 partition_start=start,
                 partition_end=end,
+                variables=model_variables(),
                 summarize=lambda con, stage: summarize_stage(
                     con, stage, with_preview=model.layer == "marts"
                 ),
             )
-        context.log.info(
-            f"{model.name} [{start}, {end}): {result.rows_written} rows written, "
-            f"{result.rows_replaced} replaced in {result.duration_s}s"
-        )
+        if result.materialized == "view":
+            context.log.info(
+                f"{model.name}: view (re)created; [{start}, {end}) has {result.rows_written} "
+                f"rows ({result.duration_s}s)"
+            )
+        else:
+            context.log.info(
+                f"{model.name} [{start}, {end}): {result.rows_written} rows written, "
+                f"{result.rows_replaced} replaced in {result.duration_s}s"
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_written,
+                "materialized": result.materialized,
                 "rows_written": result.rows_written,
                 "rows_replaced": result.rows_replaced,
                 "duration_s": result.duration_s,

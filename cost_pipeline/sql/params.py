@@ -4,12 +4,18 @@ Anything that is data (the partition window, user-configured metadata key names)
 a named parameter, never as text spliced into the statement: a key name like ``a'); drop table x``
 is then just an odd key. A parameter is registered only when the template actually prints it,
 because DuckDB rejects parameters a statement does not use.
+
+A view cannot hold parameters (DuckDB stores its SQL text), so a model materialised as a view is
+rendered with ``inline`` set: each value prints as a SQL literal instead (``sql_literal``: quotes
+doubled, so any string is read back as exactly itself). A view is not partitioned, so printing
+the partition window there is an error.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -20,17 +26,29 @@ class ParamRegistry:
     """Collects the values of the placeholders a render printed, keyed by placeholder name."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    inline: bool = False  # print values as SQL literals (a view's definition)
     _counter: int = 0
 
-    def param(self, name: str, value: Any) -> Param:
+    def param(self, name: str, value: Any, *, window: bool = False) -> Param:
         if not _NAME.fullmatch(name):
             raise ValueError(f"invalid SQL parameter name {name!r}: use [a-z_][a-z0-9_]*")
-        return Param(name=name, value=value, registry=self)
+        return Param(name=name, value=value, registry=self, window=window)
 
     def derived(self, prefix: str, value: Any) -> Param:
         """A parameter computed from another value; numbered so two derivations never clash."""
         self._counter += 1
         return self.param(f"{prefix}_{self._counter}", value)
+
+    def _print(self, param: Param) -> str:
+        if not self.inline:
+            self._register(param)
+            return f"${param.name}"
+        if param.window:
+            raise ValueError(
+                f"${param.name}: a model materialised as a view covers every partition; filter "
+                "on the window in the models that read it"
+            )
+        return sql_literal(param.value)
 
     def _register(self, param: Param) -> None:
         known = self.values.get(param.name, param.value)
@@ -46,10 +64,10 @@ class Param:
     name: str
     value: Any
     registry: ParamRegistry
+    window: bool = False  # the partition window (has no meaning in a view)
 
     def __str__(self) -> str:
-        self.registry._register(self)
-        return f"${self.name}"
+        return self.registry._print(self)
 
     # Jinja prints through __html__ when present; keep one code path.
     __html__ = __str__
@@ -58,6 +76,28 @@ class Param:
 def plain_value(value: Any) -> Any:
     """The Python value behind a template argument (a ``var()`` result or a literal)."""
     return value.value if isinstance(value, Param) else value
+
+
+def sql_literal(value: Any) -> str:
+    """``value`` as DuckDB literal text that reads back as exactly ``value``.
+
+    Standard SQL strings have one escape, a doubled quote (DuckDB reads backslashes literally).
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("a SQL value cannot contain a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    raise ValueError(f"no SQL literal for a {type(value).__name__} value")
 
 
 def json_pointer(key: str) -> str:

@@ -2,7 +2,8 @@
 
 Rendering is pure (no database), so the asset factory renders each file once at load time to learn
 its dependencies, and the asset renders it again at run time with the real partition window.
-Relations are printed as quoted identifiers; every value is a bound parameter (see params.py).
+Relations are printed as quoted identifiers; every value is a bound parameter (see params.py),
+except in a view's definition (``inline_values``), where values print as quoted literals.
 """
 
 from __future__ import annotations
@@ -29,11 +30,20 @@ _ENVIRONMENT = SandboxedEnvironment(
 )
 
 
+MATERIALIZATIONS = ("table", "view")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """What ``{{ config(...) }}`` may set. The partition column is what a re-run replaces."""
+    """What ``{{ config(...) }}`` may set.
+
+    ``partition_by``: the column a partition's run replaces (a table) or counts (a view).
+    ``materialized``: ``table`` stores the rows (a run replaces its partition's rows); ``view``
+    stores only the query, which every reader (the next model, BI) runs over all partitions.
+    """
 
     partition_by: str = "date"
+    materialized: str = "table"
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,12 @@ class _RenderState:
         unknown = set(options) - set(ModelConfig.__dataclass_fields__)
         if unknown:
             raise SqlProjectError(f"{self.model.path.name}: unknown config {sorted(unknown)}")
+        materialized = options.get("materialized", "table")
+        if materialized not in MATERIALIZATIONS:
+            raise SqlProjectError(
+                f"{self.model.path.name}: materialized={materialized!r}, expected one of "
+                f"{', '.join(MATERIALIZATIONS)}"
+            )
         self.config.update(options)
         return ""
 
@@ -105,9 +121,19 @@ def render_model(
     partition_start: date,
     partition_end: date,
     variables: Mapping[str, Any] | None = None,
+    inline_values: bool = False,
 ) -> RenderedModel:
-    """SQL text plus the parameters it binds, for the window [partition_start, partition_end)."""
-    state = _RenderState(project=project, model=model, variables=dict(variables or {}))
+    """SQL text plus the parameters it binds, for the window [partition_start, partition_end).
+
+    ``inline_values``: print every value as a literal, for a view's stored definition (no
+    parameters; the window may not be used).
+    """
+    state = _RenderState(
+        project=project,
+        model=model,
+        variables=dict(variables or {}),
+        registry=ParamRegistry(inline=inline_values),
+    )
     context = {
         "ref": state.ref,
         "source": state.source,
@@ -115,12 +141,14 @@ def render_model(
         "json_pointer": state.json_pointer,
         "tag_prefix": state.tag_prefix,
         "config": state.set_config,
-        "partition_start": state.registry.param("partition_start", partition_start),
-        "partition_end": state.registry.param("partition_end", partition_end),
+        "partition_start": state.registry.param("partition_start", partition_start, window=True),
+        "partition_end": state.registry.param("partition_end", partition_end, window=True),
     }
     try:
         sql = _ENVIRONMENT.from_string(model.path.read_text()).render(**context)
-    except jinja2.TemplateError as error:
+    except SqlProjectError:
+        raise
+    except (jinja2.TemplateError, ValueError) as error:  # ValueError: a value params.py refused
         raise SqlProjectError(f"{model.path}: {error}") from error
     return RenderedModel(
         model=model,

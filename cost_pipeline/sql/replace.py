@@ -37,6 +37,7 @@ class ReplaceResult:
     rows_replaced: int
     duration_s: float
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type) of the written rows
+    materialized: str = "table"
 
 
 def replace_partition(
@@ -68,8 +69,8 @@ def replace_partition(
             f"create or replace temp table {STAGE} as select * from ({rendered.sql}) limit 0",
             rendered.params,
         )
-        columns = _columns(con, STAGE, temporary=True)
-        _require_partition_column(rendered, dict(columns))
+        columns = relation_columns(con, STAGE, temporary=True)
+        require_partition_column(rendered, dict(columns))
         _ensure_table(con, table, columns)
         deleted = _affected_rows(
             con.execute(
@@ -97,15 +98,14 @@ def replace_partition(
         con.execute("reset preserve_insertion_order")
         summary = None
         if summarize:
-            con.execute("set variable cost_pipeline_window_start = ?", [partition_start])
-            con.execute("set variable cost_pipeline_window_end = ?", [partition_end])
-            con.execute(
-                f"create or replace temp view {WRITTEN} as select * from {relation} "
-                f"where {partition_column} >= getvariable('cost_pipeline_window_start') "
-                f"and {partition_column} < getvariable('cost_pipeline_window_end')"
+            summary = summarize_window(
+                con,
+                table,
+                rendered.config.partition_by,
+                partition_start,
+                partition_end,
+                summarize,
             )
-            summary = summarize(con, WRITTEN)
-            con.execute(f"drop view {WRITTEN}")
         con.execute(f"drop table {STAGE}")
         con.commit()
     except duckdb.InvalidInputException as exc:
@@ -126,12 +126,35 @@ def replace_partition(
     return result, summary
 
 
+def summarize_window(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    partition_by: str,
+    partition_start: date,
+    partition_end: date,
+    summarize: Callable[[duckdb.DuckDBPyConnection, str], Summary],
+) -> Summary:
+    """``summarize`` over the window's rows of ``table`` (or view), through a temp view."""
+    relation = quote_identifier(table)
+    partition_column = quote_identifier(partition_by)
+    con.execute("set variable cost_pipeline_window_start = ?", [partition_start])
+    con.execute("set variable cost_pipeline_window_end = ?", [partition_end])
+    con.execute(
+        f"create or replace temp view {WRITTEN} as select * from {relation} "
+        f"where {partition_column} >= getvariable('cost_pipeline_window_start') "
+        f"and {partition_column} < getvariable('cost_pipeline_window_end')"
+    )
+    summary = summarize(con, WRITTEN)
+    con.execute(f"drop view {WRITTEN}")
+    return summary
+
+
 def _affected_rows(cursor: duckdb.DuckDBPyConnection) -> int:
     # DuckDB answers DELETE / INSERT with one row holding the number of rows affected.
     return int(cursor.fetchone()[0])
 
 
-def _columns(
+def relation_columns(
     con: duckdb.DuckDBPyConnection, table: str, *, temporary: bool
 ) -> list[tuple[str, str]]:
     return con.execute(
@@ -143,7 +166,17 @@ def _columns(
     ).fetchall()
 
 
-def _require_partition_column(rendered: RenderedModel, columns: dict[str, str]) -> None:
+def is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Is ``name`` a view (not a table) in the current database?"""
+    (views,) = con.execute(
+        "select count(*) from duckdb_views() where view_name = $name and schema_name = 'main' "
+        "and database_name = current_database() and not temporary",
+        {"name": name},
+    ).fetchone()
+    return bool(views)
+
+
+def require_partition_column(rendered: RenderedModel, columns: dict[str, str]) -> None:
     column_name = rendered.config.partition_by
     if column_name not in columns:
         raise ModelRunError(
@@ -179,7 +212,10 @@ def _ensure_table(
 ) -> None:
     """Create the table on first run; later, add new columns, refuse changed types."""
     relation = quote_identifier(table)
-    existing = dict(_columns(con, table, temporary=False))
+    if is_view(con, table):
+        # The model was a view before: it stored no rows, so nothing is lost.
+        con.execute(f"drop view {relation}")
+    existing = dict(relation_columns(con, table, temporary=False))
     if not existing:
         con.execute(f"create table {relation} as select * from {STAGE} limit 0")
         return

@@ -16,6 +16,9 @@ REVIEWED = {
     ("cost_pipeline/export/partition_files.py", "options"): "COPY options, constants in the code",
     ("cost_pipeline/sql/replace.py", "rendered.sql"): "a model file of the project rendered in a "
     "sandboxed Jinja environment; every value in it is a bound $parameter (sql/params.py)",
+    ("cost_pipeline/sql/view.py", "definition.sql"): "a view model's file rendered in the "
+    "sandboxed Jinja environment with inline values: every value is printed by "
+    "params.sql_literal (a string's quotes doubled; the window refused), never spliced raw",
     ("cost_pipeline/sql/replace.py", "data_type"): "a type name read from DuckDB's own catalog "
     "(duckdb_columns) for the staged table",
     ("cost_pipeline/sql/summary.py", "relation"): "quote_identifier(stage), quoted by the caller",

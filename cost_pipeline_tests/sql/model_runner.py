@@ -1,4 +1,4 @@
-"""Run the SQL models for one day straight through render + replace (no Dagster), for SQL tests."""
+"""Run the SQL models for one day as the assets do, without Dagster (render + table/view)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import load_project
-from cost_pipeline.sql.render import render_model
-from cost_pipeline.sql.replace import ReplaceResult, replace_partition
+from cost_pipeline.sql.replace import ReplaceResult
 
 
 def run_models(
@@ -24,14 +24,12 @@ def run_models(
     results = {}
     end = day + timedelta(days=1)
     for model in project.models:
-        rendered = render_model(
+        results[model.name], _ = materialize_model(
+            con,
             project,
             model,
             partition_start=day,
             partition_end=end,
             variables={"feature_key": feature_key, "team_key": team_key},
-        )
-        results[model.name], _ = replace_partition(
-            con, rendered, partition_start=day, partition_end=end
         )
     return results

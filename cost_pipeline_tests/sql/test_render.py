@@ -152,3 +152,35 @@ def test_a_source_without_a_name_is_a_clear_error(tmp_path):
     (root / "sources.yml").write_text("sources:\n  - tables:\n      - name: t\n")
     with pytest.raises(SqlProjectError, match="needs a `name:`"):
         load_project(root)
+
+
+def test_a_view_definition_prints_values_as_literals_and_refuses_the_window(tmp_path):
+    root = write_project(
+        tmp_path,
+        {
+            "staging/v.sql": "{{ config(materialized='view') }}select "
+            "{{ json_pointer(var('feature_key')) }} as p, {{ tag_prefix(var('team_key')) }} as t",
+            "marts/w.sql": "{{ config(materialized='view') }}select 1 where d >= "
+            "{{ partition_start }}",
+        },
+    )
+    project = load_project(root)
+    view, windowed = project.models
+    definition = render_model(
+        project,
+        view,
+        variables={"feature_key": "it's", "team_key": "a/b"},
+        inline_values=True,
+        **WINDOW,
+    )
+    assert definition.config.materialized == "view"
+    assert definition.params == {}
+    assert definition.sql == "select '/it''s' as p, 'a/b:' as t"
+    with pytest.raises(SqlProjectError, match="view covers every partition"):
+        render_model(project, windowed, variables={}, inline_values=True, **WINDOW)
+
+
+def test_materialized_must_be_table_or_view(tmp_path):
+    root = write_project(tmp_path, {"marts/m.sql": "{{ config(materialized='incremental') }}"})
+    with pytest.raises(SqlProjectError, match="materialized='incremental'"):
+        render(root, "m")

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cost_pipeline.sql.params import quote_identifier
+from cost_pipeline.sql.params import quote_identifier, sql_literal
 from cost_pipeline.sql.project import load_project
 from cost_pipeline.sql.render import render_model
+from cost_pipeline_tests.sql.model_runner import run_models
 from cost_pipeline_tests.sql.warehouse_tables import (
     Generation,
     create_contract_tables,
@@ -97,3 +98,37 @@ def test_quoted_identifiers_name_exactly_one_table(name):
     ]
     assert tables == [name]
     assert connection.execute(f"select x from {quote_identifier(name)}").fetchone() == (7,)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(feature_key=key_names, team_key=key_names, feature=values, team=values)
+def test_the_staging_view_holds_any_key_name_as_exactly_that_literal(
+    con, feature_key, team_key, feature, team
+):
+    # The view's definition cannot bind parameters: the keys are literals in its SQL text.
+    if feature_key == team_key:
+        team_key += "2"
+    con.execute("delete from raw_generations")
+    insert_generations(
+        con,
+        [
+            Generation(
+                DAY,
+                metadata={feature_key: feature, "other": "decoy"},
+                tags=[f"{team_key}:{team}", f"{team_key}x:decoy", "decoy:x"],
+            )
+        ],
+    )
+    results = run_models(con, DAY, feature_key=feature_key, team_key=team_key)
+    assert results["stg_generations"].materialized == "view"
+    assert con.execute(
+        "select feature, team, feature_source, team_source from stg_generations"
+    ).fetchone() == (feature.strip(), team.strip(), "metadata", "tags")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.one_of(tricky, any_char), max_size=20))
+def test_a_string_literal_reads_back_as_exactly_the_string(text):
+    assert duckdb.execute(f"select {sql_literal(text)}").fetchone() == (text,)

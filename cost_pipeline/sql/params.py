@@ -7,7 +7,7 @@ because DuckDB rejects parameters a statement does not use.
 
 A view cannot hold parameters (DuckDB stores its SQL text), so a model materialised as a view is
 rendered with ``inline`` set: each value prints as a SQL literal instead (``sql_literal``: quotes
-doubled, so any string is read back as exactly itself). A view is not partitioned, so printing
+doubled, so any string reads back as exactly itself). A view is not partitioned, so printing
 the partition window there is an error.
 """
 
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
+
+from cost_pipeline.warehouse.inline_params import sql_literal
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -76,28 +77,6 @@ class Param:
 def plain_value(value: Any) -> Any:
     """The Python value behind a template argument (a ``var()`` result or a literal)."""
     return value.value if isinstance(value, Param) else value
-
-
-def sql_literal(value: Any) -> str:
-    """``value`` as DuckDB literal text that reads back as exactly ``value``.
-
-    Standard SQL strings have one escape, a doubled quote (DuckDB reads backslashes literally).
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("a SQL value cannot contain a NUL character")
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, datetime):
-        return f"timestamp '{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"date '{value.isoformat()}'"
-    raise ValueError(f"no SQL literal for a {type(value).__name__} value")
 
 
 def json_pointer(key: str) -> str:

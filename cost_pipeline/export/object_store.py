@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from cost_pipeline.export.destination import PublishedFile
+from cost_pipeline.warehouse.inline_params import sql_literal
 
 _EXTENSION_WHEEL = "duckdb-ext-httpfs"
 
@@ -44,7 +45,7 @@ class ObjectStorePrefix:
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Load httpfs into ``con`` and hand it the credentials from the environment."""
-        con.execute(f"load {_string_literal(httpfs_path())}")
+        con.execute(f"load {sql_literal(httpfs_path())}")
         for setting, value in s3_settings(os.environ).items():
             con.execute(f"set {S3_SETTINGS[setting]} = ?", [value])
         self._con = con
@@ -118,7 +119,3 @@ def httpfs_path() -> str:
         f"the installed {_EXTENSION_WHEEL} has no httpfs build for duckdb {duckdb.__version__}; "
         f"install the version pinned in pyproject.toml"
     )
-
-
-def _string_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

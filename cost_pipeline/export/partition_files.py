@@ -16,6 +16,7 @@ from cost_pipeline.export.csv_safety import neutralised_select_list
 from cost_pipeline.export.destination import LocalDirectory, PublishedFile
 from cost_pipeline.export.object_store import ObjectStorePrefix
 from cost_pipeline.sql.params import quote_identifier
+from cost_pipeline.warehouse.inline_params import sql_literal
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def export_partition(
 
     def copy(query: str, options: str) -> Callable[[str], None]:
         def write(path: str) -> None:
-            con.execute(f"copy ({query}) to {_string_literal(path)} ({options})", {"day": day})
+            con.execute(f"copy ({query}) to {sql_literal(path)} ({options})", {"day": day})
 
         return write
 
@@ -63,7 +64,3 @@ def export_partition(
         folder / f"{table}.parquet", copy(plain, "format parquet, compression zstd")
     )
     return PartitionExport(day=day, rows=int(rows), csv=csv, parquet=parquet)
-
-
-def _string_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

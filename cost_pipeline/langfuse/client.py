@@ -37,7 +37,7 @@ from cost_pipeline.langfuse.retry import (
 )
 from cost_pipeline.langfuse.secrets import describe_secret, mask_key, scrub
 
-USER_AGENT = "cost-pipeline (+https://github.com/; langfuse v2 observations loader)"
+USER_AGENT = "cost-pipeline/0.1 (langfuse v2 observations loader)"
 # A repeated cursor may be a glitch: ask again this many times before calling it a loop.
 _CURSOR_REPEAT_REFETCHES = 2
 

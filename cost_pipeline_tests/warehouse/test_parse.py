@@ -157,6 +157,15 @@ def test_odd_values_load_as_documented(stager):
             {"usageDetails": {"input_cache_creation_1h": None, "output": {"a": 1}}},
             "usageDetails.output",
         ),
+        (
+            # Summed into cache_write_tokens: must be rejected, not overflow the batch.
+            {"usageDetails": {"input_cache_creation_5m": 1, "input_cache_creation_1h": 2**63 - 1}},
+            "usageDetails.input_cache_creation_1h is not a plausible token count",
+        ),
+        (
+            {"usageDetails": {"input_cache_creation_5m": -(2**63), "input_cache_creation_1h": -1}},
+            "usageDetails.input_cache_creation_5m is not a plausible token count",
+        ),
         ({"costDetails": "free"}, "costDetails is not a JSON object"),
         ({"costDetails": {"total": -0.5}}, "costDetails.total is not a plausible USD amount"),
         ({"costDetails": {"total": "1.0"}}, "costDetails.total is not a plausible USD amount"),

@@ -146,7 +146,9 @@ final as (
             case
                 when u."input_cache_creation_5m" is not null
                     or u."input_cache_creation_1h" is not null
-                    then coalesce(u."input_cache_creation_5m", 0)
+                    -- hugeint: a hostile pair (2^63 - 1 and 1) must not overflow before
+                    -- the row is rejected; accepted rows hold counts <= max_tokens.
+                    then coalesce(u."input_cache_creation_5m", 0)::hugeint
                     + coalesce(u."input_cache_creation_1h", 0)
             end,
             u."cache_creation_input_tokens",

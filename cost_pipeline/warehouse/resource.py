@@ -25,6 +25,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from cost_pipeline import settings
+from cost_pipeline.warehouse.inline_params import sql_literal
 
 WRITER_POOL = "duckdb_writer"
 ROW_GROUP_SIZE = 16_384
@@ -92,8 +93,7 @@ class WarehouseResource(DuckDBResource):
             conn = duckdb.connect(":memory:", config=config)
             try:
                 options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
-                quoted = "'" + target.replace("'", "''") + "'"
-                conn.execute(f"attach {quoted} as {ATTACHED_AS} ({options})")
+                conn.execute(f"attach {sql_literal(target)} as {ATTACHED_AS} ({options})")
                 conn.execute(f"use {ATTACHED_AS}")
             except BaseException:
                 conn.close()

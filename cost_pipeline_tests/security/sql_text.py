@@ -2,7 +2,7 @@
 
 Values must reach the database as bound parameters; what may be spliced into SQL text is code
 we wrote: string literals, module constants (ALL_CAPS), SQL files read with ``read_sql``,
-identifiers passed through ``quote_identifier`` (or a string through ``_string_literal``), and
+identifiers passed through ``quote_identifier`` (or a value through ``sql_literal``), and
 local variables built from those. Anything else spliced into SQL is reported, with the file,
 line and expression, so a reviewer sees it.
 """
@@ -18,7 +18,7 @@ EXECUTING_METHODS = frozenset({"execute", "executemany", "sql", "query"})
 SANITIZERS = frozenset(
     {
         "quote_identifier",
-        "_string_literal",
+        "sql_literal",  # warehouse/inline_params.py; round trip property-tested
         "read_sql",
         "neutralised_select_list",
         "_typed_sql",

@@ -30,8 +30,6 @@ REVIEWED = {
     ("cost_pipeline/warehouse/state.py", "name"): "$placeholders named after RunRecord's fields",
     ("cost_pipeline/warehouse/upsert.py", "sql"): "_count(conn, sql, params) helper; every "
     "caller passes a constant statement",
-    ("cost_pipeline/warehouse/resource.py", "target"): "the warehouse path as a string literal "
-    "with its quotes doubled ('...''...')",
     ("cost_pipeline/local/metrics_api.py", "sql"): "built by metrics_sql from allow-listed "
     "dimension / measure / aggregation tables; filter values are bound :parameters",
     ("cost_pipeline/local/page_sql.py", "sql"): "built by page_sql from constants; the page "

@@ -12,6 +12,7 @@ of the load itself (the parent measures the whole process).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -26,6 +27,12 @@ def main() -> None:
     parser.add_argument("--max-concurrency", type=int, default=None)
     parser.add_argument("--requests-per-minute", type=int, default=None)
     parser.add_argument("--split-latency-ms", type=float, default=None)
+    parser.add_argument(
+        "--run-config", default="{}", help="JSON merged into raw_generations' op config"
+    )
+    parser.add_argument(
+        "--connection-config", default="{}", help="JSON DuckDB settings for the warehouse"
+    )
     parser.add_argument(
         "--as-deployed",
         action="store_true",
@@ -51,13 +58,16 @@ def main() -> None:
         else {"requests_per_minute": args.requests_per_minute}
     )
     resources = {
-        "warehouse": WarehouseResource(database=args.warehouse),
+        "warehouse": WarehouseResource(
+            database=args.warehouse, connection_config=json.loads(args.connection_config)
+        ),
         "langfuse": LangfuseResource(
             base_url=args.base_url, public_key=PUBLIC_KEY, secret_key=SECRET_KEY, **budget
         ),
     }
     overrides = {"max_concurrency": args.max_concurrency, "split_latency_ms": args.split_latency_ms}
     config = {key: value for key, value in overrides.items() if value is not None}
+    config.update(json.loads(args.run_config))
     cpu, wall = cpu_now(), time.perf_counter()
     result = dg.materialize(
         [raw_generations],

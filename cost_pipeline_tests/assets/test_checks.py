@@ -17,10 +17,9 @@ from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.sql.warehouse_tables import (
-    MODEL_PRICES_DDL,
-    RAW_GENERATIONS_DDL,
     Generation,
     Rates,
+    create_contract_tables,
     insert_generations,
     insert_rates,
 )
@@ -29,15 +28,11 @@ DAY = date(2026, 9, 3)
 PRICED = "gpt-priced"
 
 
-def run_chain(tmp_path, rows: list[Generation], *, primary_key: bool = True):
+def run_chain(tmp_path, rows: list[Generation]):
     tmp_path.mkdir(parents=True, exist_ok=True)
     database = tmp_path / "w.duckdb"
     with duckdb.connect(str(database)) as con:
-        ddl = (
-            RAW_GENERATIONS_DDL if primary_key else RAW_GENERATIONS_DDL.replace(" primary key", "")
-        )
-        con.execute(ddl)
-        con.execute(MODEL_PRICES_DDL)
+        create_contract_tables(con)  # raw_generations has no primary key (migration 002)
         insert_rates(con, PRICED, Rates(*(Decimal("0.000001") for _ in range(6))))
 
     @dg.asset(name="raw_generations", partitions_def=daily_partitions)
@@ -69,7 +64,7 @@ def test_clean_day_passes_every_check(tmp_path):
 def test_duplicate_ids_fail_with_error_and_block_the_models(tmp_path):
     rows = attributed(2)
     rows.append(Generation(DAY, id=rows[0].id, model=PRICED))
-    _, checks = run_chain(tmp_path, rows, primary_key=False)
+    _, checks = run_chain(tmp_path, rows)
     check = checks["unique_ids"]
     assert not check.passed
     assert check.severity == dg.AssetCheckSeverity.ERROR

@@ -1,7 +1,8 @@
-"""Hand-built warehouse tables with the DDL of the ARCHITECTURE.md contract (real DuckDB files).
+"""Warehouse tables for the SQL model tests (real DuckDB files), filled row by row.
 
-Models are tested against these so that they do not depend on the loader's code, only on the
-contract it promises.
+The tables come from the loader's own migrations (the ARCHITECTURE.md contract), so a schema
+change reaches these tests; the rows are built here, so the models are tested without the
+loader's parsing code.
 """
 
 from __future__ import annotations
@@ -14,63 +15,7 @@ from itertools import count
 
 import duckdb
 
-RAW_GENERATIONS_DDL = """
-create table if not exists raw_generations (
-    id varchar primary key,
-    trace_id varchar,
-    parent_observation_id varchar,
-    partition_date date,
-    start_time timestamp,
-    end_time timestamp,
-    completion_start_time timestamp,
-    type varchar,
-    name varchar,
-    level varchar,
-    status_message varchar,
-    version varchar,
-    environment varchar,
-    user_id varchar,
-    session_id varchar,
-    trace_name varchar,
-    release varchar,
-    tags varchar[],
-    model varchar,
-    model_id varchar,
-    uncached_input_tokens bigint,
-    cache_read_tokens bigint,
-    cache_write_tokens bigint,
-    cache_write_1h_tokens bigint,
-    visible_output_tokens bigint,
-    reasoning_tokens bigint,
-    reported_total_tokens bigint,
-    langfuse_total_cost decimal(38, 12),
-    langfuse_input_cost decimal(38, 12),
-    langfuse_output_cost decimal(38, 12),
-    latency_s double,
-    time_to_first_token_s double,
-    usage_details json,
-    cost_details json,
-    metadata json,
-    loaded_at timestamp
-)
-"""
-
-MODEL_PRICES_DDL = """
-create table if not exists model_prices (
-    model varchar primary key,
-    provider_id varchar,
-    priced_model_id varchar,
-    input_per_token decimal(38, 18),
-    cache_read_per_token decimal(38, 18),
-    cache_write_per_token decimal(38, 18),
-    cache_write_1h_per_token decimal(38, 18),
-    output_per_token decimal(38, 18),
-    reasoning_per_token decimal(38, 18),
-    tiered boolean,
-    priced_by varchar,
-    updated_at timestamp
-)
-"""
+from cost_pipeline.warehouse.schema import ensure_schema
 
 _ids = count(1)
 
@@ -109,8 +54,8 @@ class Rates:
 
 
 def create_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RAW_GENERATIONS_DDL)
-    con.execute(MODEL_PRICES_DDL)
+    """raw_generations and model_prices exactly as the loader's migrations create them."""
+    ensure_schema(con)
 
 
 def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -> None:

@@ -1,0 +1,89 @@
+"""A provider resource (``chat.completions``, ``messages``) whose ``create`` / ``stream`` are
+recorded; what differs between providers is described by a ``ProviderCalls``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cost_pipeline.llm.call import CallConfig, CallSpec
+from cost_pipeline.llm.helper_streams import RecordedStreamManager, Snapshot
+from cost_pipeline.llm.passthrough import Passthrough
+from cost_pipeline.llm.recording import ActiveGeneration, start_call
+from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
+
+
+def _unchanged(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    return kwargs, True
+
+
+@dataclass(frozen=True)
+class ProviderCalls:
+    spec_for: Callable[[Mapping[str, Any]], CallSpec]
+    usage_of: Callable[..., Any]  # the provider's usage object -> Langfuse usage keys
+    output_of: Callable[[Any], Any]
+    new_stream_state: Callable[[bool], Any]  # (caller asked for the usage chunk) -> state
+    snapshot: Callable[[Any], Snapshot | None]  # a stream helper's final message
+    # Streaming kwargs the provider needs to report usage -> (kwargs, caller had asked for it).
+    prepare_stream: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]] = _unchanged
+
+
+class RecordedCreate(Passthrough):
+    def __init__(self, inner: Any, config: CallConfig, provider: ProviderCalls) -> None:
+        super().__init__(inner)
+        self._config = config
+        self._provider = provider
+
+    def create(self, **kwargs: Any) -> Any:
+        spec, kwargs, asked_for_usage = self._prepare(kwargs)
+        with start_call(self._config, spec, self._provider.usage_of) as active:
+            result = self._call_or_fail(active, lambda: self._inner.create(**kwargs))
+            if not spec.stream:
+                return self._succeed(active, result)
+        return RecordingStream(result, self._provider.new_stream_state(asked_for_usage), active)
+
+    def stream(self, **kwargs: Any) -> RecordedStreamManager:
+        """The SDK's stream helper (sync or async ``with``), recorded when the block ends."""
+        spec = self._provider.spec_for({**kwargs, "stream": True})
+        kwargs, _ = self._provider.prepare_stream(kwargs)
+        return RecordedStreamManager(
+            lambda: self._inner.stream(**kwargs),
+            lambda: start_call(self._config, spec, self._provider.usage_of),
+            self._provider.snapshot,
+        )
+
+    def _prepare(self, kwargs: dict[str, Any]) -> tuple[CallSpec, dict[str, Any], bool]:
+        spec = self._provider.spec_for(kwargs)
+        if not spec.stream:
+            return spec, kwargs, True
+        kwargs, asked_for_usage = self._provider.prepare_stream(kwargs)
+        return spec, kwargs, asked_for_usage
+
+    @staticmethod
+    def _call_or_fail(active: ActiveGeneration, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except BaseException as exc:
+            active.fail(exc)
+            raise
+
+    def _succeed(self, active: ActiveGeneration, result: Any) -> Any:
+        output = self._provider.output_of(result)
+        active.succeed(model=result.model, usage=result.usage, output=output)
+        return result
+
+
+class AsyncRecordedCreate(RecordedCreate):
+    async def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        spec, kwargs, asked_for_usage = self._prepare(kwargs)
+        with start_call(self._config, spec, self._provider.usage_of) as active:
+            try:
+                result = await self._inner.create(**kwargs)
+            except BaseException as exc:
+                active.fail(exc)
+                raise
+            if not spec.stream:
+                return self._succeed(active, result)
+        state = self._provider.new_stream_state(asked_for_usage)
+        return AsyncRecordingStream(result, state, active)

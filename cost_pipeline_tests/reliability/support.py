@@ -7,73 +7,36 @@ each exactly once. serve-local's ``/admin/truth`` lists every stored id, visible
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 
-from cost_pipeline.assets.ingest import raw_generations
-from cost_pipeline.langfuse.resource import LangfuseResource
-from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline_tests.warehouse.loading import day_start, failure_text, metadata, query
+from cost_pipeline_tests.warehouse.loading import materialize as materialize_day
 
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time())
+__all__ = [  # the loading helpers are shared with the warehouse tests
+    "assert_exactly_the_truth",
+    "day_start",
+    "failure_text",
+    "ids_in",
+    "ingest_state",
+    "log_messages",
+    "materialize_day",
+    "metadata",
+    "query",
+    "truth",
+]
 
 
 def truth(server: Any, day: date) -> list[str]:
     return server.truth(day_start(day), day_start(day) + timedelta(days=1))
 
 
-def materialize_day(
-    server: Any,
-    database: Path,
-    day: date,
-    *,
-    read_timeout_s: float = 60.0,
-    secret: str | None = None,
-    **config: Any,
-) -> dg.ExecuteInProcessResult:
-    """One real materialization of raw_generations for ``day`` (failures returned, not raised)."""
-    resources = {
-        "warehouse": WarehouseResource(database=str(database)),
-        "langfuse": LangfuseResource(
-            base_url=server.base_url,
-            public_key=server.public_key,
-            secret_key=secret or server.secret_key,
-            read_timeout_s=read_timeout_s,
-        ),
-    }
-    run_config = {"ops": {"raw_generations": {"config": {"retry_base_delay_s": 0.01, **config}}}}
-    return dg.materialize(
-        [raw_generations],
-        partition_key=day.isoformat(),
-        resources=resources,
-        run_config=run_config,
-        raise_on_error=False,
-    )
-
-
-def metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    materialization = result.asset_materializations_for_node("raw_generations")[0]
-    return {key: value.value for key, value in materialization.metadata.items()}
-
-
-def failure_text(result: dg.ExecuteInProcessResult) -> str:
-    failures = [event for event in result.all_events if event.is_step_failure]
-    return "\n".join(event.event_specific_data.error.to_string() for event in failures)
-
-
 def log_messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """What the run logged through context.log (user messages, not Dagster's own events)."""
     return [entry.user_message for entry in instance.all_logs(run_id) if not entry.is_dagster_event]
-
-
-def query(database: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(database), read_only=True) as conn:
-        return conn.execute(sql, params or []).fetchall()
 
 
 def ids_in(database: Path, table: str, day: date) -> list[str]:

@@ -40,6 +40,7 @@ def materialize(
     *,
     secret: str | None = None,
     tags: dict[str, str] | None = None,
+    read_timeout_s: float = 60.0,
     **config: Any,
 ) -> dg.ExecuteInProcessResult:
     resources = {
@@ -48,6 +49,7 @@ def materialize(
             base_url=server.base_url,
             public_key=server.public_key,
             secret_key=secret or server.secret_key,
+            read_timeout_s=read_timeout_s,
         ),
     }
     run_config = {"ops": {"raw_generations": {"config": {"retry_base_delay_s": 0.01, **config}}}}

@@ -149,7 +149,10 @@ class ObservationsClient:
             if attempt >= self.policy.max_attempts:
                 raise LangfuseUnavailableError(
                     f"Langfuse request failed {attempt} times in a row "
-                    f"(window {window.describe()}); last problem: {problem}"
+                    f"(window {window.describe()}); last problem: {problem}. Check that "
+                    f"LANGFUSE_BASE_URL ({self.connection.base_url}) is reachable from here, or "
+                    "raise the run config's max_attempts / max_retry_wait_s for a flaky "
+                    "network; the next run resumes from the last checkpoint"
                 )
             self.wait_before_retry(attempt, problem, retry_after=retry_after, stop=stop)
 

@@ -186,6 +186,7 @@ def test_a_server_that_stays_too_slow_fails_clearly_then_a_rerun_completes(fresh
     assert not slow.success
     message = failure_text(slow)
     assert "failed 3 times in a row" in message and "timed out" in message
+    assert "LANGFUSE_BASE_URL" in message and "max_attempts" in message
 
     fresh.set_knobs(page_latency_ms=0)
     rerun = materialize_day(fresh, database, day, read_timeout_s=0.3)

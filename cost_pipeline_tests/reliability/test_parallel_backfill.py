@@ -3,7 +3,9 @@ duckdb_writer pool limited to 1, as `cost-pipeline dev` sets it up), with a BI r
 warehouse and the exports the whole time.
 
 Runs: two `dagster job execute` range runs of 15 days each (raw_generations and everything
-downstream) plus a `dagster asset materialize` of one of those days, started together. None may
+downstream) on the multiprocess executor (a subprocess per step; multiprocess_location.py), plus
+a `dagster asset materialize` of one of those days with the project's default in-process
+executor, started together. None may
 see a DuckDB lock error. The reader either gets a consistent snapshot (every day it sees is
 complete: its total equals the final one) or a clear WarehouseBusy message, never a traceback
 from a half-written file.
@@ -34,6 +36,7 @@ FIRST = datetime.now(UTC).date() - timedelta(days=130)
 DAYS = [FIRST + timedelta(days=i) for i in range(30)]
 ROWS_PER_DAY = 250
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
 MART_BY_DAY = "select date, sum(calls) from spend_by_feature_team group by date"
 
 
@@ -42,8 +45,9 @@ def range_run(first, last) -> list[str]:
         "dagster/asset_partition_range_start": first.isoformat(),
         "dagster/asset_partition_range_end": last.isoformat(),
     }
-    return [str(BIN / "dagster"), "job", "execute", "-m", "cost_pipeline.definitions",
-            "-j", "daily_spend_job", "-o", "raw_generations*",
+    return [str(BIN / "dagster"), "job", "execute",
+            "-m", "cost_pipeline_tests.reliability.multiprocess_location",
+            "-j", "daily_spend_job_multiprocess", "-o", "raw_generations*",
             "--tags", json.dumps(tags)]  # fmt: skip
 
 
@@ -109,6 +113,8 @@ def test_parallel_backfill_of_30_days_has_no_lock_errors_and_readers_see_whole_d
         **server.env(),
         "DAGSTER_HOME": str(dagster_home),
         "COST_PIPELINE_HOME": str(home),
+        # The runs start in tmp_path: the test code location must be importable from there.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     commands = [range_run(DAYS[i], DAYS[i + 14]) for i in (0, 15)] + [single_run(DAYS[4])]
     reader = BiReader(home / "warehouse.duckdb", home / "exports")
@@ -155,3 +161,5 @@ def test_parallel_backfill_of_30_days_has_no_lock_errors_and_readers_see_whole_d
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         statuses = Counter(run.status for run in instance.get_runs())
     assert statuses == {dg.DagsterRunStatus.SUCCESS: len(commands)}
+    multiprocess_runs = [log.read_text(errors="replace") for log in logs[:2]]
+    assert all("Launching subprocess for" in text for text in multiprocess_runs)

@@ -1,0 +1,16 @@
+"""The production code location plus the daily job on Dagster's multiprocess executor (one
+subprocess per step), the way users run backfills when they switch executors. The backfill test
+launches range runs of it beside default runs, all sharing the duckdb_writer pool."""
+
+import dagster as dg
+
+from cost_pipeline import definitions as production
+from cost_pipeline.schedules import CHAIN
+
+daily_spend_job_multiprocess = dg.define_asset_job(
+    name="daily_spend_job_multiprocess",
+    selection=dg.AssetSelection.assets(*CHAIN),
+    executor_def=dg.multiprocess_executor,
+)
+
+defs = dg.Definitions.merge(production.defs, dg.Definitions(jobs=[daily_spend_job_multiprocess]))

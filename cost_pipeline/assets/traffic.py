@@ -15,15 +15,18 @@ batches too, so the canary check and the spend mart agree on what was sent for D
 
 from collections import Counter
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.traffic.log_table import replace_batch
-from cost_pipeline.traffic.runner import PartitionTraffic, run_partition
 from cost_pipeline.traffic.targets import resolve_mode, resolve_targets
 from cost_pipeline.traffic.workload import load_workload
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+
+if TYPE_CHECKING:
+    from cost_pipeline.traffic.runner import PartitionTraffic
 
 
 class TrafficConfig(dg.Config):
@@ -40,7 +43,7 @@ class TrafficConfig(dg.Config):
     max_live_calls: int = 20  # live mode: never more real provider calls than this per day
 
 
-def _summary(traffic: PartitionTraffic) -> dict[str, dg.MetadataValue | int | float]:
+def _summary(traffic: "PartitionTraffic") -> dict[str, dg.MetadataValue | int | float]:
     records = traffic.records
     by_owner = Counter((r.feature or "unattributed", r.team or "unattributed") for r in records)
     table = "\n".join(
@@ -78,6 +81,10 @@ def llm_traffic(
         users=config.users,
         sessions_per_user=config.sessions_per_user,
     )
+    # The provider SDKs and Langfuse's (~75 MB, ~2 s to import) load only when traffic is sent,
+    # not in every process that loads the code location (a raw_generations run, the UI).
+    from cost_pipeline.traffic.runner import run_partition
+
     targets = resolve_targets(resolve_mode(config.mode), max_live_calls=config.max_live_calls)
     context.log.info("llm_traffic: %s mode, %s", targets.mode, dict(targets.providers))
     totals: Counter[str] = Counter()

@@ -6,12 +6,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
-
-from langfuse import Langfuse
+from typing import TYPE_CHECKING, Any, Literal
 
 from cost_pipeline.llm.context import CallContext
 from cost_pipeline.llm.pricing import TokenUsage
+
+if TYPE_CHECKING:  # the SDK loads only where calls are recorded, not with every import
+    from langfuse import Langfuse
 
 Provider = Literal["openai", "anthropic"]
 

@@ -188,6 +188,21 @@ class LocalServer:
             base_url=self.base_url, auth=(self.public_key, self.secret_key), timeout=timeout
         )
 
+    def wait_for_observations(
+        self, params: dict[str, Any], expected: int, timeout_s: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """One v2 observations page, read again until it holds ``expected`` rows (ingestion is
+        asynchronous) or ``timeout_s`` passes; the caller asserts on what came back."""
+        deadline = time.monotonic() + timeout_s
+        with self.api() as api:
+            while True:
+                response = api.get("/api/public/v2/observations", params=params)
+                response.raise_for_status()
+                data = response.json()["data"]
+                if len(data) >= expected or time.monotonic() > deadline:
+                    return data
+                time.sleep(0.05)  # polling for ingestion, bounded by the deadline
+
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"X-Admin-Key": self.admin_key}
         response = httpx.request(

@@ -11,13 +11,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from cost_pipeline_tests.conftest import start_serve_local
+from cost_pipeline_tests.conftest import LocalServer, start_serve_local
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FLUSH = "\nfrom langfuse import get_client\nget_client().flush()\n"
@@ -69,19 +68,12 @@ def test_readme_examples_record_generations_with_their_context(tmp_path: Path) -
         assert generation["usageDetails"]["output"] > 0
 
 
-def _read_generations(server, expected: int) -> list[dict]:
+def _read_generations(server: LocalServer, expected: int) -> list[dict]:
     params = {
         "type": "GENERATION",
         "fields": "core,basic,model,usage,metadata,trace_context",
         "limit": 100,
     }
-    deadline = time.monotonic() + READ_TIMEOUT_S
-    with server.api() as api:
-        while True:
-            response = api.get("/api/public/v2/observations", params=params)
-            response.raise_for_status()
-            data = response.json()["data"]
-            if len(data) >= expected or time.monotonic() > deadline:
-                assert len(data) == expected, data
-                return data
-            time.sleep(0.05)  # polling for ingestion, bounded by the deadline
+    data = server.wait_for_observations(params, expected)
+    assert len(data) == expected, data
+    return data

@@ -6,10 +6,8 @@ the whole process, so reusing a key would send this module's spans to another mo
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from langfuse import Langfuse
@@ -46,16 +44,8 @@ def recorded() -> list[RecordedCall]:
 
 def trace_observations(server: LocalServer, trace_id: str, expected: int = 1) -> list[dict]:
     """All observations of a trace through the v2 API, once ``expected`` of them are readable."""
-    params: dict[str, Any] = {"traceId": trace_id, "fields": READ_FIELDS, "limit": 100}
-    deadline = time.monotonic() + READ_TIMEOUT_S
-    with server.api() as api:
-        while True:
-            response = api.get("/api/public/v2/observations", params=params)
-            response.raise_for_status()
-            data = response.json()["data"]
-            if len(data) >= expected or time.monotonic() > deadline:
-                return data
-            time.sleep(0.05)  # polling for ingestion, bounded by the deadline
+    params = {"traceId": trace_id, "fields": READ_FIELDS, "limit": 100}
+    return server.wait_for_observations(params, expected, timeout_s=READ_TIMEOUT_S)
 
 
 def read_generation(server: LocalServer, langfuse: Langfuse, call: RecordedCall) -> dict:

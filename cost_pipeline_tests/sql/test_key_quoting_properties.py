@@ -59,15 +59,8 @@ def attribution(con, feature_key: str, team_key: str) -> tuple[str, str, str, st
     ).fetchone()
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(feature_key=key_names, team_key=key_names, feature=values, team=values)
-def test_any_key_name_reads_exactly_its_metadata_value_and_tag(
-    con, feature_key, team_key, feature, team
-):
-    if feature_key == team_key:
-        team_key += "2"
+def insert_only_generation(con, feature_key: str, team_key: str, feature: str, team: str) -> None:
+    """One generation whose feature is in metadata and whose team is in tags, beside decoys."""
     con.execute("delete from raw_generations")
     insert_generations(
         con,
@@ -79,6 +72,18 @@ def test_any_key_name_reads_exactly_its_metadata_value_and_tag(
             )
         ],
     )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(feature_key=key_names, team_key=key_names, feature=values, team=values)
+def test_any_key_name_reads_exactly_its_metadata_value_and_tag(
+    con, feature_key, team_key, feature, team
+):
+    if feature_key == team_key:
+        team_key += "2"
+    insert_only_generation(con, feature_key, team_key, feature, team)
     assert attribution(con, feature_key, team_key) == (
         feature.strip(),
         team.strip(),
@@ -110,17 +115,7 @@ def test_the_staging_view_holds_any_key_name_as_exactly_that_literal(
     # The view's definition cannot bind parameters: the keys are literals in its SQL text.
     if feature_key == team_key:
         team_key += "2"
-    con.execute("delete from raw_generations")
-    insert_generations(
-        con,
-        [
-            Generation(
-                DAY,
-                metadata={feature_key: feature, "other": "decoy"},
-                tags=[f"{team_key}:{team}", f"{team_key}x:decoy", "decoy:x"],
-            )
-        ],
-    )
+    insert_only_generation(con, feature_key, team_key, feature, team)
     results = run_models(con, DAY, feature_key=feature_key, team_key=team_key)
     assert results["stg_generations"].materialized == "view"
     assert con.execute(

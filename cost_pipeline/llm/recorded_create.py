@@ -38,7 +38,11 @@ class RecordedCreate(Passthrough):
     def create(self, **kwargs: Any) -> Any:
         spec, kwargs, asked_for_usage = self._prepare(kwargs)
         with start_call(self._config, spec, self._provider.usage_of) as active:
-            result = self._call_or_fail(active, lambda: self._inner.create(**kwargs))
+            try:
+                result = self._inner.create(**kwargs)
+            except BaseException as exc:
+                active.fail(exc)
+                raise
             if not spec.stream:
                 return self._succeed(active, result)
         return RecordingStream(result, self._provider.new_stream_state(asked_for_usage), active)
@@ -59,14 +63,6 @@ class RecordedCreate(Passthrough):
             return spec, kwargs, True
         kwargs, asked_for_usage = self._provider.prepare_stream(kwargs)
         return spec, kwargs, asked_for_usage
-
-    @staticmethod
-    def _call_or_fail(active: ActiveGeneration, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except BaseException as exc:
-            active.fail(exc)
-            raise
 
     def _succeed(self, active: ActiveGeneration, result: Any) -> Any:
         output = self._provider.output_of(result)

@@ -247,3 +247,13 @@ def start_serve_local(
 def serve_local(tmp_path: Path) -> Iterator[LocalServer]:
     with start_serve_local(tmp_path) as server:
         yield server
+
+
+@pytest.fixture
+def stager(tmp_path: Path) -> Iterator[Any]:
+    """Pages written to a real spool and staged by the real parser (warehouse/staging.py)."""
+    from cost_pipeline.warehouse.spool import PageSpool
+    from cost_pipeline_tests.warehouse.staging import Stager
+
+    with PageSpool(str(tmp_path)) as spool:
+        yield Stager(spool)

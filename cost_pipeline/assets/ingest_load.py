@@ -77,7 +77,8 @@ def load_partition(
     run_id: str = "",
 ) -> PartitionReport:
     started_at, t0 = utc_now(), time.monotonic()
-    warehouse = for_loading(warehouse)  # bounded memory, one DuckDB thread
+    # Bounded memory, one DuckDB thread per query.
+    warehouse = for_loading(warehouse, batches_in_memory=2 if options.pipeline.stage_ahead else 1)
     plan, counters = _begin(day, warehouse, options, started_at)
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "

@@ -33,7 +33,10 @@ class PipelineOptions:
     page_limit: int = 1000
     expand_metadata: tuple[str, ...] = ()
     batch_pages: int = 25
-    queue_pages: int = 16
+    # Spooled pages waiting for the writer (files on disk, not memory): more than a batch, so
+    # the next batch is usually queued in full when the writer takes it.
+    queue_pages: int = 40
+    stage_ahead: bool = True  # stage the next batch while one commits (ingest_stager.py)
     max_concurrency: int = 1  # windows fetched at the same time
     split_pages: int = 20  # a split window's children hold about this many pages each
     split_latency_s: float = 0.1  # split only where a first page took this long (far network)

@@ -4,9 +4,11 @@ Measured on a 1M-generation day (BENCHMARKS.md, loader section):
 - one thread: a batch is ~40 MB of JSON, too little to gain from a second DuckDB thread, which
   cost ~25% more CPU-seconds per row, CPU the HTTP fetchers and a local Langfuse would rather
   have. One thread also keeps rows in file order, which staging relies on.
-- memory_limit 128MB: without it DuckDB keeps every block it wrote cached (RSS grew to ~700 MB
-  over the day); with it the loader stays flat from 100k to 1M rows. A 16,384-row group of
-  unusually large rows may need more: set ``connection_config={"memory_limit": ...}`` on the
+- memory_limit: without one DuckDB keeps every block it wrote cached (RSS grew to ~700 MB over
+  the day); with it the loader stays flat from 100k to 1M rows. One 25-page batch in memory
+  needs 128MB (its ~25,000 staged rows take ~50 MB, the insert the rest); staging the next batch
+  while one commits (assets/ingest_stager.py) needs 160MB (128MB runs out). A 16,384-row group
+  of unusually large rows may need more: set ``connection_config={"memory_limit": ...}`` on the
   warehouse resource, which wins over these defaults.
 - allocator_flush_threshold: return freed memory to the OS after each query instead of
   keeping up to 128 MB cached in the allocator.
@@ -23,13 +25,11 @@ from typing import Any, cast
 import duckdb
 
 from cost_pipeline.warehouse.inline_params import Params, inline
-from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline.warehouse.resource import ATTACHED_AS, WarehouseResource
 
-LOADING_SETTINGS: dict[str, Any] = {
-    "threads": 1,
-    "memory_limit": "128MB",
-    "allocator_flush_threshold": "16MB",
-}
+LOADING_SETTINGS: dict[str, Any] = {"threads": 1, "allocator_flush_threshold": "16MB"}
+# memory_limit by the number of batches a load keeps in memory at once.
+MEMORY_LIMIT_FOR_BATCHES = {1: "128MB", 2: "160MB"}
 
 
 class InliningConnection:
@@ -40,6 +40,15 @@ class InliningConnection:
 
     def execute(self, query: str, parameters: Params = None) -> duckdb.DuckDBPyConnection:
         return self._conn.execute(inline(query, parameters))
+
+    def cursor(self) -> InliningConnection:
+        """Another connection to the same database, in the same catalog, with its own temp
+        tables and macros; its queries can run on another thread at the same time."""
+        sibling = self._conn.cursor()
+        row = self._conn.execute("select current_database()").fetchone()
+        if row and row[0] == ATTACHED_AS:
+            sibling.execute(f"use {ATTACHED_AS}")  # a cursor starts in the default catalog
+        return InliningConnection(sibling)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -54,9 +63,10 @@ class LoadingWarehouse(WarehouseResource):
             yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
 
 
-def for_loading(warehouse: WarehouseResource) -> WarehouseResource:
+def for_loading(warehouse: WarehouseResource, batches_in_memory: int = 1) -> WarehouseResource:
     """The same warehouse, with the loading settings under any the user configured."""
+    memory = {"memory_limit": MEMORY_LIMIT_FOR_BATCHES[batches_in_memory]}
     return LoadingWarehouse(
         database=warehouse.database,
-        connection_config={**LOADING_SETTINGS, **warehouse.connection_config},
+        connection_config={**LOADING_SETTINGS, **memory, **warehouse.connection_config},
     )

@@ -38,6 +38,19 @@ def write_batch(
     # Staging only fills temp tables, and it may try a statement that fails (the fast path on an
     # odd page): DuckDB aborts a transaction on any error, so stage before it begins.
     staged = stage_batch(conn, pages, loaded_at)
+    return commit_staged(conn, day, pages, staged, loaded_at, counters)
+
+
+def commit_staged(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    pages: list[SpooledPage],
+    staged: StagedBatch,
+    loaded_at: datetime,
+    counters: LoadCounters,
+) -> BatchResult:
+    """The write half of ``write_batch``: ``conn`` holds the temp tables ``stage_batch`` filled
+    from ``pages`` (the loader stages the next batch on another cursor meanwhile)."""
     conn.execute("begin")
     try:
         result = _write(conn, day, pages, staged, loaded_at, counters)

@@ -52,6 +52,22 @@ def test_page_boundaries(fresh, tmp_path, offset, count):
     assert loaded_ids(tmp_path / "w.duckdb", day) == truth(fresh, day)
 
 
+@pytest.mark.parametrize("stage_ahead", [True, False])
+def test_many_batches_staged_ahead_or_one_at_a_time_load_the_same(fresh, tmp_path, stage_ahead):
+    day = BASE_DAY - timedelta(days=11 if stage_ahead else 12)  # a day of its own each
+    fresh.inject(spread_over(day, 1234, f"ahead{stage_ahead}"))
+    database = tmp_path / "w.duckdb"
+    result = materialize(
+        fresh, database, day, page_limit=50, batch_pages=2, stage_ahead=stage_ahead
+    )
+    assert result.success
+    meta = metadata(result)
+    assert meta["pages"] == meta["api_requests"] == read_requests(fresh) == math.ceil(1234 / 50)
+    assert meta["rows_loaded"] == meta["rows_upserted_new"] == 1234
+    assert meta["rows_duplicate"] == 0
+    assert loaded_ids(database, day) == truth(fresh, day)
+
+
 def test_ties_at_page_edges_lose_and_repeat_nothing(fresh, tmp_path):
     day = BASE_DAY - timedelta(days=2)
     start = day_start(day) + timedelta(hours=5)

@@ -30,10 +30,10 @@ class IngestConfig(dg.Config):
     page_limit: int = Field(default=1000, description="Rows per API page (1..1000).")
     batch_pages: int = Field(default=25, description="Most pages written per transaction.")
     stage_ahead: bool = Field(
-        default=True,
-        description="Parse the next batch on a second DuckDB cursor while one commits: ~1/3 "
-        "less wall time on two cores for ~60 MB more memory (BENCHMARKS.md). False: one "
-        "batch at a time.",
+        default=False,
+        description="Parse the next batch on a second DuckDB cursor while one commits: on a "
+        "fast network ~10-20% less wall time for ~30-45 MB more peak memory (DuckDB's limit "
+        "goes from 128MB to 160MB; BENCHMARKS.md). Off: one batch at a time.",
     )
     sub_windows: int = Field(
         default=1, description="Time windows the day starts in (dense ones split further)."

@@ -1,11 +1,11 @@
 """Fetch pages and write them at the same time: fetcher threads -> bounded queue -> one writer.
 
 Fetchers (one per time window at a time, ingest_fetch.py) spool each page to a file and queue its
-name; the writer takes whatever is queued (up to a batch), has it staged (ingest_stager.py: the
-next batch is staged while this one commits) and commits it with its checkpoint in one
-transaction, batches in the order they were taken. The DuckDB connection is open only while
-there is SQL to run: when the queue stays empty (slow network, retry waits) the writer commits
-what is staged and closes it, so the file lock is never held across HTTP waits.
+name; the writer takes whatever is queued (up to a batch), has it staged (ingest_stager.py; with
+``stage_ahead`` the next batch is staged while this one commits) and commits it with its
+checkpoint in one transaction, batches in the order they were taken. The DuckDB connection is
+open only while there is SQL to run: when the queue stays empty (slow network, retry waits) the
+writer commits what is staged and closes it, so the file lock is never held across HTTP waits.
 """
 
 from __future__ import annotations

@@ -68,13 +68,13 @@ def test_staging_ahead_keeps_the_first_batch_intact_until_it_commits(conn, stage
     assert (done.counters.pages, done.counters.rows_loaded) == (2, 8)
 
 
-def test_without_staging_ahead_every_batch_uses_one_cursor_on_this_thread(conn, stager):
+def test_without_staging_ahead_every_batch_uses_the_load_connection_itself(conn, stager):
     batches = BatchStager(conn, ahead=False)
     try:
         first = batches.stage(pages_of(stager, "a", 2))
         assert first.done()  # staged before stage() returned
         second = batches.stage(pages_of(stager, "b", 2))
-        assert first.result().lane is second.result().lane
+        assert first.result().lane is second.result().lane is conn
     finally:
         batches.close()
 

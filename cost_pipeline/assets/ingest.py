@@ -32,7 +32,7 @@ class IngestConfig(dg.Config):
     stage_ahead: bool = Field(
         default=False,
         description="Parse the next batch on a second DuckDB cursor while one commits: on a "
-        "fast network ~10-20% less wall time for ~30-45 MB more peak memory (DuckDB's limit "
+        "fast network ~8-20% less wall time for ~50 MB more peak memory (DuckDB's limit "
         "goes from 128MB to 160MB; BENCHMARKS.md). Off: one batch at a time.",
     )
     sub_windows: int = Field(

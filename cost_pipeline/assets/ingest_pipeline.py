@@ -117,12 +117,8 @@ class IngestPipeline:
             if batch:
                 self._in_flight.append((batch, self._stager().stage(batch)))
             # With nothing new to stage (the queue stayed empty), commit what is staged now.
-            while len(self._in_flight) > (keep_staged if batch else 0):
-                self._commit(self._in_flight[0][1].result())
-                self._in_flight.popleft()
-        while self._in_flight:
-            self._commit(self._in_flight[0][1].result())
-            self._in_flight.popleft()
+            self._commit_until(keep_staged if batch else 0)
+        self._commit_until(0)
         if self._failure is not None:
             raise self._failure
 
@@ -182,6 +178,12 @@ class IngestPipeline:
         except queue.Empty:
             self._release_connection()  # nothing to write for a while: free the file
             return pages.get()
+
+    def _commit_until(self, staged_left: int) -> None:
+        """Commit the oldest staged batches until ``staged_left`` remain."""
+        while len(self._in_flight) > staged_left:
+            self._commit(self._in_flight[0][1].result())
+            self._in_flight.popleft()  # only once committed: a failure leaves it to discard
 
     def _commit(self, work: StagedWork) -> None:
         batch = work.pages

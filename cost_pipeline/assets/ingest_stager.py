@@ -30,7 +30,8 @@ class StagedWork:
 
 
 class BatchStager:
-    """One cursor per batch alive at once: the one committing and, with ``ahead``, the next.
+    """A lane (connection) per batch alive at once: with ``ahead``, two cursors (the batch
+    committing and the next); without, the load's connection itself.
 
     The caller keeps at most two batches alive and commits them in the order it staged them,
     so a lane is never staged into while its previous batch is still uncommitted.

@@ -50,7 +50,8 @@ def commit_staged(
     counters: LoadCounters,
 ) -> BatchResult:
     """The write half of ``write_batch``: ``conn`` holds the temp tables ``stage_batch`` filled
-    from ``pages`` (the loader stages the next batch on another cursor meanwhile)."""
+    from ``pages`` (with ``stage_ahead`` the loader stages the next batch on another cursor
+    meanwhile)."""
     conn.execute("begin")
     try:
         result = _write(conn, day, pages, staged, loaded_at, counters)

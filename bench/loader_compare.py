@@ -39,14 +39,12 @@ CONTENDERS = {
     "dlt": "bench.contender_dlt",
     "naive": "bench.contender_naive",
     "ours-deployed": "bench.contender_ours",
-    "ours-stage-ahead": "bench.contender_ours",
 }
 LABELS = {
     "ours": "ours (raw_generations)",
     "dlt": "dlt rest_api (merge)",
     "naive": "naive (SDK + row inserts)",
     "ours-deployed": "ours, as deployed (no dev deps)",
-    "ours-stage-ahead": "ours, next batch staged ahead (stage_ahead=true)",
 }
 DEFAULT_CONTENDERS = ["ours", "dlt", "naive"]
 
@@ -57,8 +55,6 @@ def contender_args(name: str, admin: Admin, warehouse: Path, day: str, work: Pat
         args += ["--work", str(work)]
     if name == "ours-deployed":
         args += ["--as-deployed"]
-    if name == "ours-stage-ahead":
-        args += ["--run-config", '{"stage_ahead": true}']
     return args
 
 

@@ -29,12 +29,6 @@ class IngestConfig(dg.Config):
     )
     page_limit: int = Field(default=1000, description="Rows per API page (1..1000).")
     batch_pages: int = Field(default=25, description="Most pages written per transaction.")
-    stage_ahead: bool = Field(
-        default=False,
-        description="Parse the next batch on a second DuckDB cursor while one commits: on a "
-        "fast network ~8-20% less wall time for ~50 MB more peak memory (DuckDB's limit "
-        "goes from 128MB to 160MB; BENCHMARKS.md). Off: one batch at a time.",
-    )
     sub_windows: int = Field(
         default=1, description="Time windows the day starts in (dense ones split further)."
     )
@@ -135,7 +129,6 @@ def _load_options(config: IngestConfig) -> LoadOptions:
             # Attribution values must arrive whole: Langfuse truncates metadata values otherwise.
             expand_metadata=(keys.feature, keys.team),
             batch_pages=config.batch_pages,
-            stage_ahead=config.stage_ahead,
             max_concurrency=config.max_concurrency,
             split_pages=config.split_pages,
             split_latency_s=config.split_latency_ms / 1000,

@@ -78,7 +78,7 @@ def load_partition(
 ) -> PartitionReport:
     started_at, t0 = utc_now(), time.monotonic()
     # Bounded memory, one DuckDB thread per query.
-    warehouse = for_loading(warehouse, batches_in_memory=2 if options.pipeline.stage_ahead else 1)
+    warehouse = for_loading(warehouse)
     plan, counters = _begin(day, warehouse, options, started_at)
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "

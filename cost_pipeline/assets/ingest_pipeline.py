@@ -1,11 +1,10 @@
 """Fetch pages and write them at the same time: fetcher threads -> bounded queue -> one writer.
 
 Fetchers (one per time window at a time, ingest_fetch.py) spool each page to a file and queue its
-name; the writer takes whatever is queued (up to a batch), has it staged (ingest_stager.py; with
-``stage_ahead`` the next batch is staged while this one commits) and commits it with its
-checkpoint in one transaction, batches in the order they were taken. The DuckDB connection is
+name; the writer takes whatever is queued (up to a batch) and writes it with its checkpoint in one
+transaction (warehouse/upsert.py), batches in the order they were taken. The DuckDB connection is
 open only while there is SQL to run: when the queue stays empty (slow network, retry waits) the
-writer commits what is staged and closes it, so the file lock is never held across HTTP waits.
+writer closes it, so the file lock is never held across HTTP waits.
 """
 
 from __future__ import annotations
@@ -14,29 +13,28 @@ import contextlib
 import queue
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import duckdb
 
 from cost_pipeline.assets.ingest_fetch import FetcherDone, WindowFetcher
-from cost_pipeline.assets.ingest_stager import BatchStager, StagedWork
 from cost_pipeline.assets.ingest_types import (
     CorruptPages,
     LoadInterrupted,
     Log,
     PipelineOptions,
     PipelineTotals,
+    utc_now,
 )
 from cost_pipeline.langfuse import ObservationsClient
 from cost_pipeline.langfuse.windows import WindowQueue
+from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline.warehouse.spool import PageSpool, SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters
-from cost_pipeline.warehouse.upsert import commit_staged
+from cost_pipeline.warehouse.upsert import write_batch
 
 _PROGRESS_EVERY_S = 5.0
 
@@ -62,9 +60,7 @@ class IngestPipeline:
         self.counters = counters
         self.totals = PipelineTotals()
         self._conn: duckdb.DuckDBPyConnection | None = None
-        self._batch_stager: BatchStager | None = None
-        # Batches taken from the queue and not yet committed, oldest first (at most two).
-        self._in_flight: deque[tuple[list[SpooledPage], Future[StagedWork]]] = deque()
+        self._last_loaded_at: datetime | None = None
         self._conn_scope = contextlib.ExitStack()
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
@@ -99,9 +95,6 @@ class IngestPipeline:
             stop.set()
             self._drain(pages, fetchers)
             self._release_connection()
-            # After a failure: batches staged but never committed are fetched again next time.
-            while self._in_flight:
-                self.spool.discard(self._in_flight.popleft()[0])
 
     # ---------------------------------------------------------------- write
 
@@ -111,14 +104,10 @@ class IngestPipeline:
         fetchers: int,
         stop: threading.Event,
     ) -> None:
-        keep_staged = 1 if self.options.stage_ahead else 0
         while self._finished < fetchers:
             batch = self._collect(pages, fetchers, stop)
             if batch:
-                self._in_flight.append((batch, self._stager().stage(batch)))
-            # With nothing new to stage (the queue stayed empty), commit what is staged now.
-            self._commit_until(keep_staged if batch else 0)
-        self._commit_until(0)
+                self._commit(batch)
         if self._failure is not None:
             raise self._failure
 
@@ -135,16 +124,9 @@ class IngestPipeline:
         """
         limit = self.options.batch_pages
         if self.options.stop_after_pages is not None:
-            in_flight = sum(len(staged_pages) for staged_pages, _ in self._in_flight)
-            limit = min(limit, self.options.stop_after_pages - self.totals.pages - in_flight)
-            if limit <= 0:
-                return []  # the staged batch reaches the limit; committing it stops the load
+            limit = min(limit, self.options.stop_after_pages - self.totals.pages)
         batch: list[SpooledPage] = []
-        # With a batch staged, an empty queue means a slow network: commit the staged batch
-        # now rather than hold back its checkpoint waiting for pages.
-        item = self._first_item(pages, holding=bool(self._in_flight))
-        if item is None:
-            return batch
+        item = self._first_item(pages)
         deadline = time.monotonic() + self.options.batch_wait_s
         while True:
             if isinstance(item, FetcherDone):
@@ -165,28 +147,15 @@ class IngestPipeline:
             stop.set()  # the others stop too; what is already queued still gets written
 
     def _first_item(
-        self, pages: queue.Queue[SpooledPage | FetcherDone], holding: bool
-    ) -> SpooledPage | FetcherDone | None:
-        """The next queued item; None when the staged batch should be committed first."""
-        if holding:
-            try:
-                return pages.get_nowait()
-            except queue.Empty:
-                return None
+        self, pages: queue.Queue[SpooledPage | FetcherDone]
+    ) -> SpooledPage | FetcherDone:
         try:
             return pages.get(timeout=self.options.idle_close_s if self._conn else None)
         except queue.Empty:
             self._release_connection()  # nothing to write for a while: free the file
             return pages.get()
 
-    def _commit_until(self, staged_left: int) -> None:
-        """Commit the oldest staged batches until ``staged_left`` remain."""
-        while len(self._in_flight) > staged_left:
-            self._commit(self._in_flight[0][1].result())
-            self._in_flight.popleft()  # only once committed: a failure leaves it to discard
-
-    def _commit(self, work: StagedWork) -> None:
-        batch = work.pages
+    def _commit(self, batch: list[SpooledPage]) -> None:
         stats = self.client.stats.snapshot()
         before = replace(
             self.counters,
@@ -195,7 +164,7 @@ class IngestPipeline:
             retries=self.api_base.retries + int(stats["retries"]),
             retry_wait_s=self.api_base.retry_wait_s + stats["retry_wait_s"],
         )
-        result = commit_staged(work.lane, self.day, batch, work.staged, work.loaded_at, before)
+        result = write_batch(self._connection(), self.day, batch, self._next_loaded_at(), before)
         self.counters = result.counters
         self.totals.add(result)
         self.spool.discard(batch)
@@ -210,6 +179,24 @@ class IngestPipeline:
         limit = self.options.stop_after_pages
         if limit is not None and self.totals.pages >= limit:
             raise LoadInterrupted(f"stopped after {self.totals.pages} pages (stop_after_pages)")
+
+    def _next_loaded_at(self) -> datetime:
+        """A ``loaded_at`` newer than any stored: each batch's rows are told apart by theirs."""
+        now = utc_now()
+        if self._last_loaded_at is None:
+            row = (
+                self._connection()
+                .execute(
+                    "select max(loaded_at) from raw_generations where partition_date = ?",
+                    [self.day],
+                )
+                .fetchone()
+            )
+            self._last_loaded_at = row[0] if row else None
+        if self._last_loaded_at is not None and now <= self._last_loaded_at:
+            now = self._last_loaded_at + timedelta(microseconds=1)  # the clock went back
+        self._last_loaded_at = now
+        return now
 
     def _report_progress(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -228,17 +215,13 @@ class IngestPipeline:
 
     # ------------------------------------------------------------ plumbing
 
-    def _stager(self) -> BatchStager:
-        if self._batch_stager is None:
-            if self._conn is None:
-                self._conn = self._conn_scope.enter_context(self.warehouse.get_connection())
-            self._batch_stager = BatchStager(self._conn, ahead=self.options.stage_ahead)
-        return self._batch_stager
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._conn is None:
+            self._conn = self._conn_scope.enter_context(self.warehouse.get_connection())
+            prepare_session(self._conn)  # temp macros and the time zone belong to a connection
+        return self._conn
 
     def _release_connection(self) -> None:
-        if self._batch_stager is not None:
-            self._batch_stager.close()
-            self._batch_stager = None
         self._conn = None
         self._conn_scope.close()
 

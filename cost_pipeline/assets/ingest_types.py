@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from cost_pipeline.warehouse.batch_result import BatchResult
 from cost_pipeline.warehouse.spool import SpooledPage
-from cost_pipeline.warehouse.upsert import BatchResult
 
 
 class Log(Protocol):
@@ -36,7 +36,6 @@ class PipelineOptions:
     # Spooled pages waiting for the writer (files on disk, not memory): more than a batch, so
     # the next batch is usually queued in full when the writer takes it.
     queue_pages: int = 40
-    stage_ahead: bool = False  # stage the next batch while one commits (ingest_stager.py)
     max_concurrency: int = 1  # windows fetched at the same time
     split_pages: int = 20  # a split window's children hold about this many pages each
     split_latency_s: float = 0.1  # split only where a first page took this long (far network)

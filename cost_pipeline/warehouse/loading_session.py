@@ -3,13 +3,13 @@
 Measured on a 1M-generation day (BENCHMARKS.md, loader section):
 - one thread: a batch is ~40 MB of JSON, too little to gain from a second DuckDB thread, which
   cost ~25% more CPU-seconds per row, CPU the HTTP fetchers and a local Langfuse would rather
-  have. One thread also keeps rows in file order, which staging relies on.
+  have. One thread also keeps rows in file order, which the careful path relies on.
 - memory_limit: without one DuckDB keeps every block it wrote cached (RSS grew to ~700 MB over
-  the day); with it the loader stays flat from 100k to 1M rows. One 25-page batch in memory
-  needs 128MB (its ~25,000 staged rows take ~50 MB, the insert the rest); staging the next batch
-  while one commits (assets/ingest_stager.py) needs 160MB (128MB runs out). A 16,384-row group
-  of unusually large rows may need more: set ``connection_config={"memory_limit": ...}`` on the
-  warehouse resource, which wins over these defaults.
+  the day); with it the loader stays flat from 100k to 1M rows. A 25-page batch staged by the
+  careful path needs 128MB (its ~25,000 staged rows take ~50 MB, the insert the rest). A
+  16,384-row group of unusually large rows may need more: set
+  ``connection_config={"memory_limit": ...}`` on the warehouse resource, which wins over these
+  defaults.
 - allocator_flush_threshold: return freed memory to the OS after each query instead of
   keeping up to 128 MB cached in the allocator.
 - parameters inlined (inline_params.py): binding a value through DuckDB's Python client
@@ -27,9 +27,11 @@ import duckdb
 from cost_pipeline.warehouse.inline_params import Params, inline
 from cost_pipeline.warehouse.resource import ATTACHED_AS, WarehouseResource
 
-LOADING_SETTINGS: dict[str, Any] = {"threads": 1, "allocator_flush_threshold": "16MB"}
-# memory_limit by the number of batches a load keeps in memory at once.
-MEMORY_LIMIT_FOR_BATCHES = {1: "128MB", 2: "160MB"}
+LOADING_SETTINGS: dict[str, Any] = {
+    "threads": 1,
+    "allocator_flush_threshold": "16MB",
+    "memory_limit": "128MB",
+}
 
 
 class InliningConnection:
@@ -63,10 +65,9 @@ class LoadingWarehouse(WarehouseResource):
             yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
 
 
-def for_loading(warehouse: WarehouseResource, batches_in_memory: int = 1) -> WarehouseResource:
+def for_loading(warehouse: WarehouseResource) -> WarehouseResource:
     """The same warehouse, with the loading settings under any the user configured."""
-    memory = {"memory_limit": MEMORY_LIMIT_FOR_BATCHES[batches_in_memory]}
     return LoadingWarehouse(
         database=warehouse.database,
-        connection_config={**LOADING_SETTINGS, **memory, **warehouse.connection_config},
+        connection_config={**LOADING_SETTINGS, **warehouse.connection_config},
     )

@@ -101,22 +101,10 @@ def stage_batch(
     conn: duckdb.DuckDBPyConnection, pages: list[SpooledPage], loaded_at: datetime
 ) -> StagedBatch:
     """Fill temp table ``batch_rows`` (typed columns + seq, raw, reject_reason) from ``pages``."""
-    conn.execute(
-        "create or replace temp table batch_pages as select "
-        "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as seq, "
-        "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to, "
-        "unnest(?::timestamp[]) as owned_from",
-        [
-            [p.path for p in pages],
-            [p.seq for p in pages],
-            [p.window_from for p in pages],
-            [p.window_to for p in pages],
-            [p.owned_from for p in pages],
-        ],
-    )
+    register_batch_pages(conn, pages)
     try:
         conn.execute(
-            f"create or replace temp table batch_rows as {_typed_sql(_fast_source())}",
+            f"create or replace temp table batch_rows as {fast_typed_sql()}",
             [[p.path for p in pages], loaded_at],
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException):
@@ -153,6 +141,29 @@ def stage_batch(
             "where reject_reason is not null and coalesce(json_type(raw), 'NULL') <> 'OBJECT'"
         )
     return StagedBatch(corrupt=[], robust_pages=0)
+
+
+def register_batch_pages(conn: duckdb.DuckDBPyConnection, pages: list[SpooledPage]) -> None:
+    """Temp table ``batch_pages``: each page file with its fetch order and window."""
+    conn.execute(
+        "create or replace temp table batch_pages as select "
+        "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as seq, "
+        "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to, "
+        "unnest(?::timestamp[]) as owned_from",
+        [
+            [p.path for p in pages],
+            [p.seq for p in pages],
+            [p.window_from for p in pages],
+            [p.window_to for p in pages],
+            [p.owned_from for p in pages],
+        ],
+    )
+
+
+def fast_typed_sql() -> str:
+    """Typed rows of the pages listed in ``batch_pages`` (parameters: the page paths, then
+    loaded_at), read in one ``read_json``; raises on a page that does not fit it."""
+    return _typed_sql(_fast_source())
 
 
 def _stage_robustly(

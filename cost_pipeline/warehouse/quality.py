@@ -17,38 +17,41 @@ import duckdb
 
 from cost_pipeline.settings import AttributionKeys
 
+# One pass over the load's rows, reading each metadata document once. Stored metadata is JSON as
+# DuckDB writes it (no leading whitespace), so an object is exactly a value starting with "{"
+# (3x cheaper than json_type, which parses the document again).
 _QUALITY_SQL = """
 with loaded as (
     select
         usage_details,
         metadata,
         model,
-        tags,
-        [
-            json_extract_string(metadata, $feature_pointer),
-            json_extract_string(metadata, $team_pointer)
-        ] as names
+        list_concat(
+            json_extract_string(metadata, [$feature_pointer, $team_pointer]), coalesce(tags, [])
+        ) as names
     from raw_generations
     where partition_date = $day and loaded_at >= $since
+),
+
+known as (
+    select model from model_prices
 )
 
 select
     count(*) as rows_written,
     count(*) filter (where usage_details is null) as rows_without_usage,
-    count(*) filter (where coalesce(json_type(metadata), 'NULL') <> 'OBJECT')
-        as rows_metadata_not_object,
     count(*) filter (
-        where model is null or model not in (select model from model_prices)
+        where metadata is null or not starts_with(metadata::varchar, '{')
+    ) as rows_metadata_not_object,
+    count(*) filter (
+        where model is null or model not in (select model from known)
     ) as rows_unknown_model,
     count(*) filter (
-        where len(list_filter(
-            list_concat(names, coalesce(tags, [])),
-            name -> regexp_matches(name, $unusual_name)
-        )) > 0
+        where list_bool_or(list_transform(names, name -> regexp_matches(name, $unusual_name)))
     ) as rows_unusual_names,
-    list_sort(list_distinct(list(model) filter (
-        where model is not null and model not in (select model from model_prices)
-    )))[1:5] as unknown_models
+    list_sort(list(distinct model) filter (
+        where model is not null and model not in (select model from known)
+    ))[1:5] as unknown_models
 from loaded
 """
 # A control character anywhere, or a first character a spreadsheet would run as a formula.

@@ -1,30 +1,22 @@
 """Write one batch of pages: typed rows upserted by id, rejects kept, checkpoint advanced, all in
-one transaction, so a crash leaves either the whole batch with its checkpoint or neither."""
+one transaction, so a crash leaves either the whole batch with its checkpoint or neither.
+
+A batch is first tried in one pass (single_pass.py); this module is the careful path for batches
+that hold rows to reject, repeated ids or unreadable pages: stage every row in a temp table, then
+sort them out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 
 import duckdb
 
+from cost_pipeline.warehouse.batch_result import BatchResult, window_progress
 from cost_pipeline.warehouse.parse import StagedBatch, stage_batch
+from cost_pipeline.warehouse.single_pass import write_single_pass
 from cost_pipeline.warehouse.spool import SpooledPage
-from cost_pipeline.warehouse.state import LoadCounters, WindowProgress, record_checkpoint
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    committed: list[SpooledPage]
-    corrupt: list[SpooledPage]  # unreadable pages; no page from the first of them on was written
-    rows_received: int
-    rows_loaded: int  # distinct ids written
-    rows_new: int  # ids the warehouse did not have before
-    rows_rejected: int
-    rows_duplicate: int  # extra copies of an id inside the batch (the latest page wins)
-    robust_pages: int
-    high_water: datetime | None
-    counters: LoadCounters  # the load's cumulative counters after this batch
+from cost_pipeline.warehouse.state import LoadCounters, record_checkpoint
 
 
 def write_batch(
@@ -34,24 +26,27 @@ def write_batch(
     loaded_at: datetime,
     counters: LoadCounters,
 ) -> BatchResult:
-    """Upsert ``pages`` for partition ``day``; ``counters`` are the load's figures before it."""
-    # Staging only fills temp tables, and it may try a statement that fails (the fast path on an
-    # odd page): DuckDB aborts a transaction on any error, so stage before it begins.
-    staged = stage_batch(conn, pages, loaded_at)
-    return commit_staged(conn, day, pages, staged, loaded_at, counters)
+    """Upsert ``pages`` for partition ``day``; ``counters`` are the load's figures before it.
+
+    Give each batch a ``loaded_at`` newer than any stored: a batch sharing it with stored rows of
+    the same ids cannot tell them apart in one pass and takes the careful path."""
+    written = write_single_pass(conn, day, pages, loaded_at, counters)
+    if written is not None:
+        return written
+    return write_carefully(conn, day, pages, loaded_at, counters)
 
 
-def commit_staged(
+def write_carefully(
     conn: duckdb.DuckDBPyConnection,
     day: date,
     pages: list[SpooledPage],
-    staged: StagedBatch,
     loaded_at: datetime,
     counters: LoadCounters,
 ) -> BatchResult:
-    """The write half of ``write_batch``: ``conn`` holds the temp tables ``stage_batch`` filled
-    from ``pages`` (with ``stage_ahead`` the loader stages the next batch on another cursor
-    meanwhile)."""
+    """Stage every row of ``pages``, then reject, deduplicate and upsert them in one transaction."""
+    # Staging only fills temp tables, and it may try a statement that fails (the typed read on
+    # an odd page): DuckDB aborts a transaction on any error, so stage before it begins.
+    staged = stage_batch(conn, pages, loaded_at)
     conn.execute("begin")
     try:
         result = _write(conn, day, pages, staged, loaded_at, counters)
@@ -100,7 +95,7 @@ def _write(
         rows_loaded=counters.rows_loaded + accepted,
         rows_rejected=counters.rows_rejected + rows_rejected,
     )
-    record_checkpoint(conn, day, _window_progress(committed), after, high_water, loaded_at)
+    record_checkpoint(conn, day, window_progress(committed), after, high_water, loaded_at)
     return BatchResult(
         committed=committed,
         corrupt=staged.corrupt,
@@ -176,26 +171,6 @@ def _pages_before_corruption(
         return pages
     first_bad = min(page.seq for page in corrupt)
     return [p for p in pages if p.seq < first_bad]
-
-
-def _window_progress(pages: list[SpooledPage]) -> list[WindowProgress]:
-    """One entry per window, in fetch order (a split parent before its children)."""
-    last: dict[tuple[datetime, datetime], SpooledPage] = {}
-    count: dict[tuple[datetime, datetime], int] = {}
-    for page in sorted(pages, key=lambda p: p.seq):
-        last[page.window] = page
-        count[page.window] = count.get(page.window, 0) + 1
-    return [
-        WindowProgress(
-            window[0],
-            None if page.children else page.next_cursor,
-            count[window],
-            window_to=window[1],
-            children=page.children,
-            finished_from=page.owned_from if page.children else None,
-        )
-        for window, page in sorted(last.items(), key=lambda item: item[1].seq)
-    ]
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:

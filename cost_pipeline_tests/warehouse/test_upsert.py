@@ -36,7 +36,10 @@ def spool(stager, bodies, cursors):
 
 def write(conn, stager, bodies, cursors=None, counters=ZERO_COUNTERS):
     cursors = cursors or [(None, None)] * len(bodies)
-    return write_batch(conn, DAY.date(), spool(stager, bodies, cursors), LOADED_AT, counters)
+    # Each batch newer than the last, as the pipeline hands them out.
+    stager.seq += 1
+    loaded_at = LOADED_AT + timedelta(seconds=stager.seq)
+    return write_batch(conn, DAY.date(), spool(stager, bodies, cursors), loaded_at, counters)
 
 
 def ids(conn):

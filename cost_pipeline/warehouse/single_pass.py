@@ -1,0 +1,122 @@
+"""The common batch in one statement: its pages parsed, typed and inserted straight into
+``raw_generations``, with no staged copy of the rows.
+
+Staging a batch in a temp table first (parse.py / upsert.py, the careful path) costs a second
+copy of every row; it is only needed when a batch holds something to sort out: a row to reject,
+an id twice, a page that does not fit the typed read. Those are rare, so a batch is first
+written optimistically: any such row makes the statement fail (``error()`` in the SQL, or the
+typed read's own error), the transaction is rolled back, and the caller writes the batch the
+careful way. Either way the batch lands whole with its checkpoint, or not at all.
+
+The rows a statement inserted are told apart from older ones by their ``loaded_at``: the pipeline
+hands each batch a newer one than any stored. Should stored rows share it anyway, those with one
+of the batch's ids show up as a repeated id, and the batch goes the careful way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import duckdb
+
+from cost_pipeline.warehouse.batch_result import BatchResult, window_progress
+from cost_pipeline.warehouse.parse import fast_typed_sql, register_batch_pages
+from cost_pipeline.warehouse.spool import SpooledPage
+from cost_pipeline.warehouse.state import LoadCounters, record_checkpoint
+
+_NOT_WRITTEN = ("seq", "element_index", "raw", "reject_reason")
+
+
+def _insert_sql() -> str:
+    return (
+        f"insert into raw_generations by name "
+        f"select * exclude ({', '.join(_NOT_WRITTEN)}) from ({fast_typed_sql()}) "
+        # A row the careful path would reject stops the statement: that batch goes there.
+        "where case when reject_reason is null then true "
+        "else error('single pass: a row to reject') end"
+    )
+
+
+# Only this batch's rows carry its loaded_at.
+_THIS_BATCH = "partition_date = $day and loaded_at = $loaded_at"
+
+
+def write_single_pass(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    pages: list[SpooledPage],
+    loaded_at: datetime,
+    counters: LoadCounters,
+) -> BatchResult | None:
+    """Write ``pages`` in one pass and commit; None (nothing written) when the batch needs the
+    careful path."""
+    register_batch_pages(conn, pages)
+    conn.execute("begin")
+    try:
+        result = _write(conn, day, pages, loaded_at, counters)
+    except (duckdb.InvalidInputException, duckdb.ConversionException):
+        # A row to reject, a value the typed read cannot take, a page that is not JSON.
+        conn.execute("rollback")
+        return None
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    if result is None:
+        conn.execute("rollback")
+        return None
+    conn.execute("commit")
+    return result
+
+
+def _write(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    pages: list[SpooledPage],
+    loaded_at: datetime,
+    counters: LoadCounters,
+) -> BatchResult | None:
+    inserted = _count(conn, _insert_sql(), [[p.path for p in pages], loaded_at])
+    batch = {"day": day, "loaded_at": loaded_at}
+    repeated, high_water = conn.execute(
+        f"select count(*) - count(distinct id), max(start_time) from raw_generations "
+        f"where {_THIS_BATCH}",
+        batch,
+    ).fetchone()
+    if repeated:
+        return None  # which copy wins depends on page order: the careful path knows it
+    # Earlier copies of these ids (an overlapping window, a re-run) give way to this batch's.
+    replaced = _count(
+        conn,
+        "delete from raw_generations where partition_date = $day and loaded_at <> $loaded_at "
+        f"and id in (select id from raw_generations where {_THIS_BATCH})",
+        batch,
+    )
+    # An id that is usable now is no longer a reject.
+    conn.execute(
+        f"delete from rejected_generations where id in "
+        f"(select id from raw_generations where {_THIS_BATCH})",
+        batch,
+    )
+    after = replace(
+        counters, pages=counters.pages + len(pages), rows_loaded=counters.rows_loaded + inserted
+    )
+    record_checkpoint(conn, day, window_progress(pages), after, high_water, loaded_at)
+    return BatchResult(
+        committed=pages,
+        corrupt=[],
+        rows_received=inserted,
+        rows_loaded=inserted,
+        rows_new=inserted - replaced,
+        rows_rejected=0,
+        rows_duplicate=0,
+        robust_pages=0,
+        high_water=high_water,
+        counters=after,
+        single_pass=True,
+    )
+
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: object) -> int:
+    row = conn.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,169 @@
+"""The one-statement write: taken for clean batches, refused (nothing written) for batches the
+careful path must sort out, and for any input it takes, the same rows as the careful path."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cost_pipeline.warehouse.parse import prepare_session
+from cost_pipeline.warehouse.schema import ensure_schema
+from cost_pipeline.warehouse.single_pass import write_single_pass
+from cost_pipeline.warehouse.spool import PageSpool
+from cost_pipeline.warehouse.state import ZERO_COUNTERS, start_load
+from cost_pipeline.warehouse.upsert import write_batch, write_carefully
+from cost_pipeline_tests.warehouse.observations import observation, page_bytes
+from cost_pipeline_tests.warehouse.staging import DAY, LOADED_AT, WINDOW
+from cost_pipeline_tests.warehouse.test_parse_properties import observations
+
+START = DAY + timedelta(hours=3)
+
+
+def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(str(path))
+    ensure_schema(conn)
+    prepare_session(conn)
+    start_load(conn, DAY.date(), "full", [WINDOW], LOADED_AT)
+    return conn
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as connection:
+        yield connection
+
+
+def pages(stager, *bodies: bytes):
+    return stager.spool_pages(list(bodies))
+
+
+def stored(conn) -> list[tuple]:
+    return conn.execute(
+        "select * exclude (loaded_at) from raw_generations order by id, start_time"
+    ).fetchall()
+
+
+def test_a_clean_batch_is_written_in_one_pass(conn, stager):
+    body = page_bytes([observation(f"g{i}", START + timedelta(seconds=i)) for i in range(40)])
+    result = write_single_pass(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS)
+    assert result is not None and result.single_pass
+    assert (result.rows_received, result.rows_loaded, result.rows_new) == (40, 40, 40)
+    assert result.counters.pages == 1 and result.counters.rows_loaded == 40
+    assert conn.execute("select count(*) from raw_generations").fetchone() == (40,)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        observation("neg", START, usageDetails={"input": -1}),  # a row to reject
+        observation(None, START),
+        observation("early", DAY - timedelta(seconds=1)),  # outside the window
+    ],
+    ids=["bad-usage", "no-id", "outside-window"],
+)
+def test_a_batch_with_something_to_sort_out_is_refused_and_leaves_nothing(conn, stager, odd):
+    body = page_bytes([observation("fine", START), odd])
+    assert (
+        write_single_pass(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS) is None
+    )
+    assert conn.execute("select count(*) from raw_generations").fetchone() == (0,)
+    assert conn.execute("select count(*) from ingest_state where pages > 0").fetchone() == (0,)
+    # write_batch then takes the careful path, which loads what is usable.
+    result = write_batch(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS)
+    assert not result.single_pass
+    assert "fine" in {row[0] for row in conn.execute("select id from raw_generations").fetchall()}
+
+
+def test_a_repeated_id_is_refused_because_page_order_decides_the_winner(conn, stager):
+    first = page_bytes([observation("twice", START, model="old")])
+    second = page_bytes([observation("twice", START, model="new")])
+    batch = pages(stager, first, second)
+    assert write_single_pass(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS) is None
+    result = write_batch(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS)
+    assert (result.rows_loaded, result.rows_duplicate, result.single_pass) == (1, 1, False)
+    assert conn.execute("select model from raw_generations").fetchall() == [("new",)]
+
+
+def test_a_page_that_is_not_json_is_refused(conn, stager):
+    corrupt = page_bytes([observation("lost", START)])[:-30] + b"}{"
+    assert (
+        write_single_pass(conn, DAY.date(), pages(stager, corrupt), LOADED_AT, ZERO_COUNTERS)
+        is None
+    )
+
+
+def test_a_newer_batch_replaces_earlier_copies_in_one_pass(conn, stager):
+    old = page_bytes([observation("a", START, model="old"), observation("b", START)])
+    write_single_pass(conn, DAY.date(), pages(stager, old), LOADED_AT, ZERO_COUNTERS)
+    new = page_bytes([observation("a", START, model="new"), observation("c", START)])
+    later = LOADED_AT + timedelta(seconds=1)
+    result = write_single_pass(conn, DAY.date(), pages(stager, new), later, ZERO_COUNTERS)
+    assert result is not None
+    assert (result.rows_loaded, result.rows_new) == (2, 1)
+    rows = conn.execute("select id, model from raw_generations order by id").fetchall()
+    assert rows == [("a", "new"), ("b", "gpt-4o"), ("c", "gpt-4o")]
+
+
+def test_stored_rows_sharing_the_batch_loaded_at_send_it_the_careful_way(conn, stager):
+    body = page_bytes([observation("same", START)])
+    write_batch(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS)
+    # Same loaded_at again (a clock that went back): one pass cannot tell the copies apart.
+    assert (
+        write_single_pass(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS) is None
+    )
+    result = write_batch(conn, DAY.date(), pages(stager, body), LOADED_AT, ZERO_COUNTERS)
+    assert (result.rows_loaded, result.rows_new) == (1, 0)
+    assert conn.execute("select count(*) from raw_generations").fetchone() == (1,)
+
+
+def test_an_id_that_turns_good_leaves_rejected_generations(conn, stager):
+    bad = page_bytes([observation("flaky", START, usageDetails={"input": -1})])
+    write_batch(conn, DAY.date(), pages(stager, bad), LOADED_AT, ZERO_COUNTERS)
+    assert conn.execute("select count(*) from rejected_generations").fetchone() == (1,)
+    good = page_bytes([observation("flaky", START)])
+    later = LOADED_AT + timedelta(seconds=1)
+    assert write_single_pass(conn, DAY.date(), pages(stager, good), later, ZERO_COUNTERS)
+    assert conn.execute("select count(*) from rejected_generations").fetchone() == (0,)
+
+
+clean = st.integers(0, 86_399_999).map(
+    lambda ms: observation(f"clean-{ms}", DAY + timedelta(milliseconds=ms))
+)
+# Mostly clean rows, so that many batches are ones the single pass takes.
+clean_or_odd = st.one_of(clean, clean, clean, clean, observations())
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.lists(clean_or_odd, min_size=1, max_size=6), min_size=1, max_size=3))
+def test_whatever_it_takes_it_stores_exactly_what_the_careful_path_stores(tmp_path, page_rows):
+    bodies = [page_bytes(rows) for rows in page_rows]
+    results = {}
+    contents = {}
+    for path in ("fast", "careful"):
+        folder = tmp_path / f"{path}-{datetime.now().timestamp()}"
+        folder.mkdir()
+        with PageSpool(str(folder)) as spool, open_warehouse(folder / "w.duckdb") as conn:
+            batch = [spool.write(i, body, WINDOW, None, None) for i, body in enumerate(bodies)]
+            write = write_batch if path == "fast" else write_carefully
+            results[path] = write(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS)
+            contents[path] = (
+                stored(conn),
+                conn.execute(
+                    "select id, reason, raw::varchar from rejected_generations order by all"
+                ).fetchall(),
+            )
+    fast, careful = results["fast"], results["careful"]
+    assert contents["fast"] == contents["careful"]
+    counts = ("rows_received", "rows_loaded", "rows_new", "rows_rejected", "rows_duplicate")
+    assert [getattr(fast, c) for c in counts] == [getattr(careful, c) for c in counts]
+    assert fast.high_water == careful.high_water
+    assert fast.counters == careful.counters
+    if fast.single_pass:  # it took the batch: nothing in it needed sorting out
+        assert careful.rows_rejected == careful.rows_duplicate == 0

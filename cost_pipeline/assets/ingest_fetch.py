@@ -42,6 +42,7 @@ class WindowFetcher:
             max_concurrency=options.max_concurrency,
             target_pages=options.split_pages,
             min_page_seconds=options.split_latency_s,
+            max_pages_waiting=options.queue_pages // 2,
         )
 
     def run(
@@ -89,6 +90,7 @@ class WindowFetcher:
                     pages_read,
                     page.next_cursor,
                     typical,
+                    pages_waiting=out.qsize(),
                 )
             with self._seq_lock:
                 seq = next(self._seq)

@@ -3,8 +3,8 @@
 Over a far network, cursor paging is latency-bound: one page per round trip, ~4,000
 generations/s at 250 ms. Windows that do not overlap can be paged at the same time, each with
 its own cursor. A load starts with the planned windows; while a window is paged, once pages are
-known to be slow (the network, not the writer, is the bottleneck) and the window is dense, the
-rest of it is split:
+known to be slow and the writer is waiting for them (the network, not the writer, is the
+bottleneck) and the window is dense, the rest of it is split:
 
     pages so far of [a, b) = the newest rows of the window; the last one started at t
     rows in (t, b)   all arrived on those pages (newest first): [t + 1 ms, b) is finished
@@ -76,6 +76,10 @@ class SplitPolicy:
     max_concurrency: int = 1
     target_pages: int = 20  # pages per child, roughly
     min_page_seconds: float = 0.1  # split only while a typical page takes this long
+    # ... and while fewer pages than this wait for the writer. Pages can be slow because the
+    # machine is busy rather than the network far; then the queue is full, more fetchers would
+    # only add requests (and on Langfuse Cloud, minutes of waiting for the request budget).
+    max_pages_waiting: int = 20
     min_child_span: timedelta = timedelta(seconds=1)
     max_children: int = 16
 
@@ -86,17 +90,21 @@ class SplitPolicy:
         pages_read: int,
         next_cursor: str | None,
         typical_page_s: float | None,
+        pages_waiting: int = 0,
     ) -> Split | None:
         """How to split the rest of ``window`` now, or None to keep paging it.
 
         ``read_from`` is where this fetch of the window began (its end, or the start time of the
-        cursor it resumed from) and ``pages_read`` how many pages it has read since.
+        cursor it resumed from), ``pages_read`` how many pages it has read since, and
+        ``pages_waiting`` how many fetched pages the writer has not taken yet.
         """
         window_from, window_to = window
         if self.max_concurrency <= 1 or next_cursor is None or typical_page_s is None:
             return None
         if typical_page_s < self.min_page_seconds:
             return None  # the network keeps up: splitting would only add requests
+        if pages_waiting >= self.max_pages_waiting:
+            return None  # the writer is behind: fetching faster would not load faster
         last_start = cursor_start_time(next_cursor)
         if last_start is None or not window_from <= last_start < min(read_from, window_to):
             return None

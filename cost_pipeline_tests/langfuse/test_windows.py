@@ -102,6 +102,14 @@ def test_windows_that_are_not_split(policy, page_s, next_cursor):
     assert policy.split((DAY, NEXT), NEXT, 1, next_cursor, page_s) is None
 
 
+def test_slow_pages_are_not_split_while_the_writer_is_behind():
+    # Pages slow because the machine is busy, not the network: the queue is full.
+    last = NEXT - timedelta(minutes=5)
+    waiting = POLICY.max_pages_waiting
+    assert POLICY.split((DAY, NEXT), NEXT, 1, cursor(last), 0.3, pages_waiting=waiting) is None
+    assert POLICY.split((DAY, NEXT), NEXT, 1, cursor(last), 0.3, pages_waiting=waiting - 1)
+
+
 def test_a_resumed_window_measures_density_from_its_cursor():
     resumed_at = DAY + timedelta(hours=12)
     last = resumed_at - timedelta(minutes=1)

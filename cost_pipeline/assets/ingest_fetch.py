@@ -42,7 +42,7 @@ class WindowFetcher:
             max_concurrency=options.max_concurrency,
             target_pages=options.split_pages,
             min_page_seconds=options.split_latency_s,
-            max_pages_waiting=options.queue_pages // 2,
+            max_pages_waiting=options.batch_pages,
         )
 
     def run(

@@ -76,10 +76,11 @@ class SplitPolicy:
     max_concurrency: int = 1
     target_pages: int = 20  # pages per child, roughly
     min_page_seconds: float = 0.1  # split only while a typical page takes this long
-    # ... and while fewer pages than this wait for the writer. Pages can be slow because the
-    # machine is busy rather than the network far; then the queue is full, more fetchers would
-    # only add requests (and on Langfuse Cloud, minutes of waiting for the request budget).
-    max_pages_waiting: int = 20
+    # ... and while fewer pages than this (a writer's batch) wait for the writer: with a whole
+    # batch waiting, the writer is the bottleneck. Pages can be slow because the machine is busy
+    # rather than the network far; more fetchers would then only add requests (and past 1,000 in
+    # a minute, a wait for the budget).
+    max_pages_waiting: int = 25
     min_child_span: timedelta = timedelta(seconds=1)
     max_children: int = 16
 

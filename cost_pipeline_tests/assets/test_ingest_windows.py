@@ -75,7 +75,13 @@ def test_a_crash_after_the_split_resumes_each_sub_window_from_its_checkpoint(ser
     database = tmp_path / "w.duckdb"
     server.reset_stats()
     full_pages = math.ceil(ROWS / PAGE)
-    crashed = materialize(server, database, day, stop_after_pages=8, batch_pages=1, **SPLIT)
+    # A far network: the one-page batches are written before the next page arrives, so the
+    # writer waits for pages and the window is split.
+    server.set_knobs(page_latency_ms=60)
+    try:
+        crashed = materialize(server, database, day, stop_after_pages=8, batch_pages=1, **SPLIT)
+    finally:
+        server.set_knobs(page_latency_ms=0)
     assert not crashed.success
     before = windows_tile_the_day(database, day)
     assert len(before) > 2 and "open" in {status for _, _, status in before}

@@ -2,12 +2,13 @@
 -- anything unusable becomes null here and is named as the row's reject reason further on.
 
 -- ISO-8601 text (any offset) -> naive UTC timestamp at Langfuse's millisecond precision. The
--- format Langfuse sends is parsed directly; anything else goes through a time-zone aware cast.
+-- format Langfuse sends (UTC, "Z") is cast directly (a plain cast ignores any other offset, hence
+-- the pattern; 2-3x cheaper than strptime); anything else goes through a time-zone aware cast.
 -- (case, not coalesce: only rows in another format pay for the slow path)
 create or replace temp macro utc_ms(iso_text) as
     case
         when iso_text like '____-__-__T__:__:__.___Z'
-            then try_strptime(iso_text, '%Y-%m-%dT%H:%M:%S.%gZ')
+            then try_cast(iso_text as timestamp)
         else date_trunc('millisecond', timezone('UTC', try_cast(iso_text as timestamptz)))
     end;
 

@@ -184,7 +184,9 @@ final as (
     from checked
     -- A split window's first page: rows from before owned_from belong to (and are read by) the
     -- child windows that now cover that part of the window (langfuse/windows.py).
-    where not coalesce(start_time >= window_from and start_time < owned_from, false)
+    -- (owned_from first: most pages have none, and their rows skip the time comparison)
+    where owned_from is null
+        or not coalesce(start_time >= window_from and start_time < owned_from, false)
 )
 
 select * from final

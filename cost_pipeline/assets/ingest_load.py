@@ -19,6 +19,7 @@ from cost_pipeline.assets.ingest_types import (
 from cost_pipeline.langfuse import InvalidPageError, ObservationsClient
 from cost_pipeline.langfuse.secrets import scrub
 from cost_pipeline.settings import attribution_keys
+from cost_pipeline.warehouse.load_memory import LoadMemory
 from cost_pipeline.warehouse.loading_session import for_loading
 from cost_pipeline.warehouse.plan import RESUMED, LoadPlan, WindowTask, plan_load
 from cost_pipeline.warehouse.prices import refresh_model_prices
@@ -78,21 +79,24 @@ def load_partition(
 ) -> PartitionReport:
     started_at, t0 = utc_now(), time.monotonic()
     # Bounded memory, one DuckDB thread per query.
-    warehouse = for_loading(warehouse)
-    plan, counters = _begin(day, warehouse, options, started_at)
+    loading = for_loading(warehouse)
+    memory = LoadMemory(adjustable=loading.memory_limit_is_default)
+    plan, counters = _begin(day, loading, options, started_at)
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "
         f"in {len(plan.windows)} window(s)"
     )
     with open_client() as client, PageSpool(options.spool_dir) as spool:
-        pipeline = IngestPipeline(day, client, warehouse, spool, options.pipeline, log, counters)
+        pipeline = IngestPipeline(
+            day, client, loading, spool, options.pipeline, log, counters, memory
+        )
         try:
-            restarts = _run_with_restarts(pipeline, plan, warehouse, options, client)
+            restarts = _run_with_restarts(pipeline, plan, loading, options, client)
         except BaseException as exc:
             error = scrub(f"{type(exc).__name__}: {exc}", _keys(client))
-            _record_end(warehouse, pipeline, plan, run_id, started_at, t0, FAILED, error, log)
+            _record_end(loading, pipeline, plan, run_id, started_at, t0, FAILED, error, log)
             raise
-        end = _record_end(warehouse, pipeline, plan, run_id, started_at, t0, COMPLETE, None, log)
+        end = _record_end(loading, pipeline, plan, run_id, started_at, t0, COMPLETE, None, log)
         api = client.stats.snapshot()
     return PartitionReport(
         day=day,
@@ -192,6 +196,7 @@ def _record_end(
     api = pipeline.client.stats.snapshot()
     try:
         with warehouse.get_connection() as conn:
+            pipeline.memory.apply(conn)
             priced = refresh_model_prices(conn, day, now) if status == COMPLETE else 0
             finish_load(conn, day, status, now, duration, error)
             record_run(
@@ -228,12 +233,17 @@ def _record_end(
                 "where partition_date = ?",
                 [day],
             ).fetchone()
-            quality = input_quality(
+            quality = pipeline.memory.run(
                 conn,
-                day,
-                started_at,
-                attribution_keys(),
-                rows_accepted=totals.rows_received - totals.rows_rejected,
+                lambda: input_quality(
+                    conn,
+                    day,
+                    started_at,
+                    attribution_keys(),
+                    rows_accepted=totals.rows_received - totals.rows_rejected,
+                ),
+                f"raw_generations {day}: counting odd input",
+                log.warning,
             )
     except Exception as exc:
         if status == COMPLETE:

@@ -29,6 +29,8 @@ from cost_pipeline.assets.ingest_types import (
 )
 from cost_pipeline.langfuse import ObservationsClient
 from cost_pipeline.langfuse.windows import WindowQueue
+from cost_pipeline.warehouse.batch_result import BatchResult
+from cost_pipeline.warehouse.load_memory import LoadMemory
 from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -49,6 +51,7 @@ class IngestPipeline:
         options: PipelineOptions,
         log: Log,
         counters: LoadCounters,
+        memory: LoadMemory,
     ) -> None:
         self.day = day
         self.client = client
@@ -61,6 +64,7 @@ class IngestPipeline:
         self.totals = PipelineTotals()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._last_loaded_at: datetime | None = None
+        self.memory = memory
         self._conn_scope = contextlib.ExitStack()
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
@@ -164,7 +168,7 @@ class IngestPipeline:
             retries=self.api_base.retries + int(stats["retries"]),
             retry_wait_s=self.api_base.retry_wait_s + stats["retry_wait_s"],
         )
-        result = write_batch(self._connection(), self.day, batch, self._next_loaded_at(), before)
+        result = self._write(batch, before)
         self.counters = result.counters
         self.totals.add(result)
         self.spool.discard(batch)
@@ -179,6 +183,15 @@ class IngestPipeline:
         limit = self.options.stop_after_pages
         if limit is not None and self.totals.pages >= limit:
             raise LoadInterrupted(f"stopped after {self.totals.pages} pages (stop_after_pages)")
+
+    def _write(self, batch: list[SpooledPage], before: LoadCounters) -> BatchResult:
+        conn = self._connection()
+        return self.memory.run(
+            conn,
+            lambda: write_batch(conn, self.day, batch, self._next_loaded_at(), before),
+            f"raw_generations {self.day}: writing a batch of {len(batch)} page(s)",
+            self.log.warning,
+        )
 
     def _next_loaded_at(self) -> datetime:
         """A ``loaded_at`` newer than any stored: each batch's rows are told apart by theirs."""
@@ -219,6 +232,7 @@ class IngestPipeline:
         if self._conn is None:
             self._conn = self._conn_scope.enter_context(self.warehouse.get_connection())
             prepare_session(self._conn)  # temp macros and the time zone belong to a connection
+            self.memory.apply(self._conn)
         return self._conn
 
     def _release_connection(self) -> None:

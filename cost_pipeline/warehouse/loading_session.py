@@ -5,13 +5,16 @@ Measured on a 1M-generation day (BENCHMARKS.md, loader section):
   cost ~25% more CPU-seconds per row, CPU the HTTP fetchers and a local Langfuse would rather
   have. One thread also keeps rows in file order, which the careful path relies on.
 - memory_limit: without one DuckDB keeps every block it wrote cached (RSS grew to ~700 MB over
-  the day); with it the loader stays flat from 100k to 1M rows. A 25-page batch staged by the
-  careful path needs 128MB (its ~25,000 staged rows take ~50 MB, the insert the rest). A
-  16,384-row group of unusually large rows may need more: set
-  ``connection_config={"memory_limit": ...}`` on the warehouse resource, which wins over these
-  defaults.
-- allocator_flush_threshold: return freed memory to the OS after each query instead of
-  keeping up to 128 MB cached in the allocator.
+  the day); with it the loader stays flat from 100k to 1M rows. A one-pass batch needs ~90MB
+  whatever its size (read_json's fixed 32 MiB buffer, the table's open segments, the row group
+  being compressed: 88MB runs out, even for one-page batches); the careful path's 25-page
+  staging fits in the same 96MB. A 16,384-row group of unusually large rows needs more: the
+  load then doubles the limit for the rest of its work (load_memory.py). A ``memory_limit``
+  set in the warehouse resource's ``connection_config`` wins over these defaults and is never
+  raised.
+- allocator_flush_threshold / allocator_bulk_deallocation_flush_threshold: return freed memory
+  to the OS after each query and after each large free instead of keeping it cached in the
+  allocator (the second: ~15-20 MB less peak RSS for ~1 s more system CPU per 1M rows).
 - parameters inlined (inline_params.py): binding a value through DuckDB's Python client
   imports pandas when it is installed (+75-90 MB RSS, ~0.5 s); a load never needs it.
 """
@@ -25,12 +28,14 @@ from typing import Any, cast
 import duckdb
 
 from cost_pipeline.warehouse.inline_params import Params, inline
-from cost_pipeline.warehouse.resource import ATTACHED_AS, WarehouseResource
+from cost_pipeline.warehouse.load_memory import DEFAULT_MEMORY_LIMIT_MB
+from cost_pipeline.warehouse.resource import WarehouseResource
 
 LOADING_SETTINGS: dict[str, Any] = {
     "threads": 1,
+    "memory_limit": f"{DEFAULT_MEMORY_LIMIT_MB}MB",
     "allocator_flush_threshold": "16MB",
-    "memory_limit": "128MB",
+    "allocator_bulk_deallocation_flush_threshold": "1MB",
 }
 
 
@@ -43,15 +48,6 @@ class InliningConnection:
     def execute(self, query: str, parameters: Params = None) -> duckdb.DuckDBPyConnection:
         return self._conn.execute(inline(query, parameters))
 
-    def cursor(self) -> InliningConnection:
-        """Another connection to the same database, in the same catalog, with its own temp
-        tables and macros; its queries can run on another thread at the same time."""
-        sibling = self._conn.cursor()
-        row = self._conn.execute("select current_database()").fetchone()
-        if row and row[0] == ATTACHED_AS:
-            sibling.execute(f"use {ATTACHED_AS}")  # a cursor starts in the default catalog
-        return InliningConnection(sibling)
-
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
@@ -59,15 +55,20 @@ class InliningConnection:
 class LoadingWarehouse(WarehouseResource):
     """The warehouse as a load uses it: connections that never bind Python values."""
 
+    # True when memory_limit is the loader's default, which a load may raise when a batch of
+    # unusually large rows needs more; False when the user set one.
+    memory_limit_is_default: bool = True
+
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with super().get_connection(read_only) as conn:
             yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
 
 
-def for_loading(warehouse: WarehouseResource) -> WarehouseResource:
+def for_loading(warehouse: WarehouseResource) -> LoadingWarehouse:
     """The same warehouse, with the loading settings under any the user configured."""
     return LoadingWarehouse(
         database=warehouse.database,
         connection_config={**LOADING_SETTINGS, **warehouse.connection_config},
+        memory_limit_is_default="memory_limit" not in warehouse.connection_config,
     )

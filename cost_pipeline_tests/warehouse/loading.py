@@ -41,10 +41,14 @@ def materialize(
     secret: str | None = None,
     tags: dict[str, str] | None = None,
     read_timeout_s: float = 60.0,
+    connection_config: dict[str, Any] | None = None,
+    instance: dg.DagsterInstance | None = None,
     **config: Any,
 ) -> dg.ExecuteInProcessResult:
     resources = {
-        "warehouse": WarehouseResource(database=str(database)),
+        "warehouse": WarehouseResource(
+            database=str(database), connection_config=connection_config or {}
+        ),
         "langfuse": LangfuseResource(
             base_url=server.base_url,
             public_key=server.public_key,
@@ -59,6 +63,7 @@ def materialize(
         tags=tags,
         resources=resources,
         run_config=run_config,
+        instance=instance,
         raise_on_error=False,
     )
 

@@ -172,6 +172,9 @@ def run_child(
 ) -> RunResult:
     """Run ``python -m module args`` and measure it; the child prints its result line last."""
     admin.reset_stats()
+    # Write back what earlier steps left dirty (a seeded store, saved pages, a previous run's
+    # files): otherwise this run's commits wait behind that writeback in their fsyncs.
+    os.sync()
     server_cpu = admin.server_cpu_s()
     env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "DO_NOT_TRACK": "1"}
     began = time.perf_counter()

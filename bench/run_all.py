@@ -5,7 +5,8 @@
 1. side by side at N = 10k, 100k, 1M (ours at every N; dlt up to 100k and the naive loader up
    to 10k, larger N extrapolated and labelled), 3 runs each;
 2. 1M generations with 250 ms added per page: sequential vs sub-windows (budgeted, unlimited);
-3. the SQL models and export over a 10M-row warehouse (10 days x 1M).
+3. the SQL models and export over a 10M-row warehouse (10 days x 1M);
+4. where a 1M load's CPU goes: fetch, parse and store alone, and the fixed Dagster part.
 ``--quick`` runs everything small (10k rows, 1 run) to check the harness end to end.
 Seeded days and the 10M warehouse are kept under --work-dir and reused by later runs.
 """
@@ -65,10 +66,16 @@ def main() -> None:
                 *("--out", "bench/results/quick-models.json", *work),
             ],
         )
+        step(
+            "floor",
+            "bench.loader_floor",
+            ["--rows", "10000", "--runs", "1", "--out", "bench/results/quick-floor.json", *work],
+        )
     else:
         step("side by side", "bench.loader_compare", [*work])
         step("latency", "bench.loader_latency", [*work])
         step("SQL models", "bench.models_scale", [*work])
+        step("floor", "bench.loader_floor", [*work])
     print(f"\nall benchmarks: {time.perf_counter() - began:,.0f} s")
 
 

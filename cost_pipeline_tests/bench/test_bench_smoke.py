@@ -73,3 +73,17 @@ def test_models_over_a_seeded_warehouse_daily_and_range(tmp_path):
     assert data["daily"][0]["rows_loaded"] == 1000
     assert data["range"][0]["rows_loaded"] == 2000
     assert data["range"][0]["extra"]["mart_rows"] > 0
+
+
+def test_the_floor_steps_each_handle_the_whole_day(tmp_path):
+    out = tmp_path / "floor.json"
+    run_module(
+        "bench.loader_floor",
+        *("--rows", "1500", "--runs", "1", "--work-dir", str(tmp_path), "--out", str(out)),
+    )
+    runs = json.loads(out.read_text())["runs"]
+    assert set(runs) == {"ours", "fetch", "parse", "store", "empty-day"}
+    for step in ("ours", "fetch", "parse", "store"):
+        assert runs[step][0]["rows_loaded"] == 1500, step
+    assert runs["empty-day"][0]["rows_loaded"] == 0
+    assert runs["store"][0]["extra"]["source_scan_cpu_s"] >= 0

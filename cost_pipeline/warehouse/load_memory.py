@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import duckdb
 
+from cost_pipeline.warehouse.inline_params import sql_literal
+
 DEFAULT_MEMORY_LIMIT_MB = 96
 MAX_AUTO_MEMORY_LIMIT_MB = 1024
 
@@ -32,7 +34,7 @@ class LoadMemory:
     def apply(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Carry a raised limit over to a newly opened connection."""
         if self.adjustable and self.limit_mb != DEFAULT_MEMORY_LIMIT_MB:
-            conn.execute(f"set memory_limit = '{self.limit_mb}MB'")
+            conn.execute(f"set memory_limit = {sql_literal(f'{self.limit_mb}MB')}")
 
     def run(
         self,

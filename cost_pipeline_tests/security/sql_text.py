@@ -22,6 +22,7 @@ SANITIZERS = frozenset(
         "read_sql",
         "neutralised_select_list",
         "_typed_sql",
+        "fast_typed_sql",
         "_fast_source",
         "_empty_source",
         "_robust_source",

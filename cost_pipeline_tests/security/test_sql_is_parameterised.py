@@ -30,6 +30,8 @@ REVIEWED = {
     ("cost_pipeline/warehouse/state.py", "name"): "$placeholders named after RunRecord's fields",
     ("cost_pipeline/warehouse/upsert.py", "sql"): "_count(conn, sql, params) helper; every "
     "caller passes a constant statement",
+    ("cost_pipeline/warehouse/single_pass.py", "sql"): "_count(conn, sql, params) helper; "
+    "callers pass a constant statement or _insert_sql() (constants and the parser's SQL files)",
     ("cost_pipeline/local/metrics_api.py", "sql"): "built by metrics_sql from allow-listed "
     "dimension / measure / aggregation tables; filter values are bound :parameters",
     ("cost_pipeline/local/page_sql.py", "sql"): "built by page_sql from constants; the page "

@@ -123,8 +123,9 @@ class IngestPipeline:
     ) -> list[SpooledPage]:
         """The next batch: wait for a first page, then gather more for up to batch_wait_s.
 
-        Each batch costs a fixed ~20-50 ms of SQL planning and commit, so one-page batches would
-        dominate a fast load; on a slow network the short wait costs nothing.
+        Each batch costs a fixed ~50 ms of SQL planning and commit, so one- or two-page batches
+        would dominate the CPU of a fast load and of a far network's page-by-page trickle; the
+        wait costs no wall time (pages are spooled while the writer waits).
         """
         limit = self.options.batch_pages
         if self.options.stop_after_pages is not None:

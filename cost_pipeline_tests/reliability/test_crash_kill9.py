@@ -38,13 +38,19 @@ RNG = random.Random(20261124)
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
+# Small batches commit every ~0.6 s at 150 ms a page (a partial batch waits 2 s for more), so
+# kills a few pages apart land between different commits.
+MATERIALIZE = [DAGSTER, "asset", "materialize", "-m", "cost_pipeline.definitions",
+               "--select", "raw_generations", "--partition", DAY.isoformat(),
+               "--config-json",
+               '{"ops": {"raw_generations": {"config": {"batch_pages": 4}}}}']  # fmt: skip
+
+
 def start_materialize(env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [DAGSTER, "asset", "materialize", "-m", "cost_pipeline.definitions",
-               "--select", "raw_generations", "--partition", DAY.isoformat()]  # fmt: skip
     with log.open("wb") as out:
         # Its own session: the kill takes the whole process group, like a crash of the host.
         return subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            MATERIALIZE, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 
@@ -162,8 +168,7 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
     assert progress == sorted(progress)  # committed work is never lost
     server.reset_stats()
     final = subprocess.run(
-        [DAGSTER, "asset", "materialize", "-m", "cost_pipeline.definitions",
-         "--select", "raw_generations", "--partition", DAY.isoformat()],
+        MATERIALIZE,
         env=env, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]

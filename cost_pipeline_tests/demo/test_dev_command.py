@@ -43,6 +43,10 @@ def wait_for(condition, seconds: float, what: str, process: subprocess.Popen):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def ui_answers(url: str):
     try:
         return httpx.get(f"{url}/server_info", timeout=2).status_code == 200
@@ -56,9 +60,11 @@ def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
     command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
                "--ui-port", str(ui_port)]  # fmt: skip
     log = (tmp_path / "dev.log").open("wb")
-    # Own process group, so the test can send Ctrl-C to it like a terminal does.
+    # Own process group, so the test can send Ctrl-C to it like a terminal does. A suite started
+    # in the background (`make test &`) runs with SIGINT ignored, which children inherit; a
+    # terminal's Ctrl-C always has its default action, so the child gets that back.
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+                               start_new_session=True, preexec_fn=interruptible)  # fmt: skip
     try:
         runtime = home / "langfuse-local" / "serve-local.json"
         server = wait_for(

@@ -39,9 +39,8 @@ class PipelineOptions:
     max_concurrency: int = 1  # windows fetched at the same time
     split_pages: int = 20  # a split window's children hold about this many pages each
     split_latency_s: float = 0.1  # split only where a first page took this long (far network)
-    # A partial batch waits this long for more pages: each commit costs ~50 ms of CPU, so on a
-    # far network (a page every ~0.3 s) 0.5 s made two-page batches and +20% CPU; a crash
-    # re-fetches at most this much.
+    # How long a partial batch waits for more pages (why: IngestPipeline._collect); a crash
+    # re-fetches at most this much. 0.5 s made two-page batches on a far network: +20% CPU.
     batch_wait_s: float = 2.0
     idle_close_s: float = 1.0
     stop_after_pages: int | None = None

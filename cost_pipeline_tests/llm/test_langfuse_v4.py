@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from cost_pipeline_tests.llm.conftest import business_metadata, trace_observations
+from cost_pipeline_tests.uv_binary import uv_binary
 
 # One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_langfuse_v4")
@@ -24,8 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_sender(server) -> dict:
-    uv = shutil.which("uv")
-    assert uv, "uv is required to run the langfuse 4.18 variant"
+    uv = uv_binary()
     env = {**os.environ, **server.env()}
     completed = subprocess.run(
         [uv, "run", "--frozen", "--with", "langfuse==4.18.0", "python", str(SENDER)],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cost_pipeline_tests.conftest import start_serve_local
+from cost_pipeline_tests.uv_binary import uv_binary
 
 SCRIPT = Path(__file__).with_name("sdk_roundtrip.py")
 
@@ -99,8 +99,7 @@ def test_langfuse_5_roundtrip(server):
 
 
 def test_langfuse_4_roundtrip(server):
-    uv = shutil.which("uv")
-    assert uv, "uv is required to run the langfuse 4.18 variant (make test installs it)"
+    uv = uv_binary()
     server.reset_stats()
     command = [uv, "run", "--no-project", "--with", "langfuse==4.18.0", "python", str(SCRIPT)]
     result = run_sender(command, server)

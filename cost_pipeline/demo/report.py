@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -63,7 +65,13 @@ def print_where_things_are(console: Console, warehouse: str, export_root: Path) 
         f"import duckdb; con = duckdb.connect({json.dumps(warehouse)}, read_only=True); "
         f"con.sql({json.dumps(SPEND_QUERY)}).show()"
     )
-    console.print(f"  uv run python -c {shlex.quote(python)}", soft_wrap=True, highlight=False)
+    # `make setup` may have pip-installed uv outside PATH; `uv run` (make demo) names it in UV.
+    uv = "uv" if shutil.which("uv") else shlex.quote(os.environ.get("UV", "uv"))
+    console.print(
+        f"  {uv} run python -c {shlex.quote(python)}  (in the project folder)",
+        soft_wrap=True,
+        highlight=False,
+    )
     days = sorted(export_root.glob("spend_by_feature_team/date=*"))
     console.print(f"\n[bold]Exports[/bold] (CSV + Parquet per day) under {export_root}:")
     for folder in days:

@@ -11,6 +11,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_demo_runs_the_chain_prints_spend_and_stops_the_server(tmp_path):
     home = tmp_path / "home"
@@ -18,6 +20,8 @@ def test_demo_runs_the_chain_prints_spend_and_stops_the_server(tmp_path):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "COST_PIPELINE_HOME": str(home),
+        # What `make demo` (uv run) hands the demo: where uv is when it is not on PATH.
+        **{name: os.environ[name] for name in ["UV"] if name in os.environ},
     }
     completed = subprocess.run(
         [sys.executable, "-m", "cost_pipeline.cli", "demo", "--days", "1"],
@@ -56,6 +60,23 @@ def test_demo_runs_the_chain_prints_spend_and_stops_the_server(tmp_path):
         "spend_by_feature_team.parquet",
     }
     assert not _serve_local_running(home)
+    _the_printed_python_query_runs(output)
+
+
+def _the_printed_python_query_runs(output: str) -> None:
+    (line,) = [line for line in output.splitlines() if " run python -c " in line]
+    command = line.strip().removesuffix("(in the project folder)")
+    completed = subprocess.run(
+        command,
+        shell=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "cost_usd" in completed.stdout, completed.stdout
 
 
 def _serve_local_running(home: Path) -> bool:

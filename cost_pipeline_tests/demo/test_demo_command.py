@@ -20,9 +20,9 @@ def test_demo_runs_the_chain_prints_spend_and_stops_the_server(tmp_path):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "COST_PIPELINE_HOME": str(home),
-        # What `make demo` (uv run) hands the demo: where uv is when it is not on PATH.
-        **{name: os.environ[name] for name in ["UV"] if name in os.environ},
     }
+    if "UV" in os.environ:  # `make demo` (uv run) hands it over: where uv is when not on PATH
+        env["UV"] = os.environ["UV"]
     completed = subprocess.run(
         [sys.executable, "-m", "cost_pipeline.cli", "demo", "--days", "1"],
         env=env,

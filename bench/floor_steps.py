@@ -2,7 +2,8 @@
 
     python -m bench.floor_steps fetch --base-url URL --day D
     python -m bench.floor_steps parse --pages DIR
-    python -m bench.floor_steps store --source FILE --warehouse PATH --day D
+    python -m bench.floor_steps store --source FILE --warehouse PATH --day D \
+        [--connection-config JSON]
     python -m bench.floor_steps empty-day --base-url URL --warehouse PATH --day D
 
 fetch:     the loader's query paged with httpx through the day, bodies dropped (the HTTP part);
@@ -10,6 +11,8 @@ parse:     DuckDB's read_json of the day's pages with the loader's columns, noth
 store:     the day's rows, already typed, inserted into an empty raw_generations with the
            loader's connection settings in 25,000-row transactions (DuckDB's storage part);
            the CPU of reading them from their source file is measured apart and taken off;
+           --connection-config adds DuckDB settings (e.g. {"force_compression": "uncompressed"}
+           to see what compression costs); the result names the warehouse file's size;
 empty-day: the real raw_generations asset for a day with no generations (Dagster's run
            machinery, the code location's imports, opening the warehouse: the fixed part).
 Each prints its result line like the contenders do; the parent measures the whole process.
@@ -18,6 +21,7 @@ Each prints its result line like the contenders do; the parent measures the whol
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import time
 from datetime import date
@@ -64,13 +68,14 @@ def parse(pages: str) -> int:
     return int(row[0])
 
 
-def store(source: str, warehouse: str, day: str) -> tuple[int, float]:
+def store(source: str, warehouse: str, day: str, settings: dict) -> tuple[int, float]:
     from cost_pipeline.warehouse.inline_params import sql_literal
     from cost_pipeline.warehouse.loading_session import for_loading
     from cost_pipeline.warehouse.resource import WarehouseResource
     from cost_pipeline.warehouse.schema import ensure_schema
 
-    with for_loading(WarehouseResource(database=warehouse)).get_connection() as conn:
+    resource = WarehouseResource(database=warehouse, connection_config=settings)
+    with for_loading(resource).get_connection() as conn:
         ensure_schema(conn)
         conn.execute(f"attach {sql_literal(source)} as source (read_only)")
         total = conn.execute(
@@ -129,15 +134,19 @@ def main() -> None:
     parser.add_argument("--pages")
     parser.add_argument("--source")
     parser.add_argument("--warehouse")
+    parser.add_argument("--connection-config", default="{}", help="JSON DuckDB settings (store)")
     args = parser.parse_args()
     cpu, wall = cpu_now(), time.perf_counter()
     not_the_step_s = 0.0
+    extra: dict[str, float] = {}
     if args.step == "fetch":
         rows = fetch(args.base_url, args.day)
     elif args.step == "parse":
         rows = parse(args.pages)
     elif args.step == "store":
-        rows, not_the_step_s = store(args.source, args.warehouse, args.day)
+        settings = json.loads(args.connection_config)
+        rows, not_the_step_s = store(args.source, args.warehouse, args.day, settings)
+        extra["file_mb"] = round(Path(args.warehouse).stat().st_size / 1e6, 1)
     else:
         rows = empty_day(args.base_url, args.warehouse, args.day)
     report(
@@ -146,6 +155,7 @@ def main() -> None:
             "load_cpu_s": round(cpu_now() - cpu - not_the_step_s, 3),
             "load_wall_s": round(time.perf_counter() - wall, 3),
             "source_scan_cpu_s": round(not_the_step_s, 3),
+            **extra,
         }
     )
 

@@ -5,10 +5,11 @@
 Same seeded day, same server, one child process per run (bench.floor_steps), in one session:
 fetch (httpx paging, bodies dropped), parse (DuckDB's read_json of those pages with the loader's
 columns), store (the typed rows inserted into an empty raw_generations with the loader's
-settings), empty-day (the raw_generations asset for a day with nothing in it: Dagster and the
-code location), and ours (the real load). Fetch + parse + store + empty-day is what any loader
-that keeps these rows in DuckDB behind this API pays at least; ours adds the typing, checks,
-upserts and checkpoints.
+settings), store-uncompressed (the same with DuckDB's compression switched off: what the
+compression costs, and what the file would weigh without it), empty-day (the raw_generations
+asset for a day with nothing in it: Dagster and the code location), and ours (the real load).
+Fetch + parse + store + empty-day is what any loader that keeps these rows in DuckDB behind this
+API pays at least; ours adds the typing, checks, upserts and checkpoints.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from cost_pipeline.langfuse.page import next_cursor_of
 from cost_pipeline.warehouse.page_array import data_array
 
 # ours first: its warehouse holds the typed rows `store` inserts.
-STEPS = ("ours", "fetch", "parse", "store", "empty-day")
+STEPS = ("ours", "fetch", "parse", "store", "store-uncompressed", "empty-day")
+UNCOMPRESSED = json.dumps({"force_compression": "uncompressed"})
 
 
 def save_pages(admin: Admin, day: date, folder: Path) -> None:
@@ -69,8 +71,10 @@ def step_args(step: str, admin: Admin, day: str, pages: Path, source: Path, scra
         return ["fetch", "--base-url", admin.base_url, "--day", day]
     if step == "parse":
         return ["parse", "--pages", str(pages)]
-    if step == "store":
-        return ["store", "--source", str(source), "--warehouse", warehouse, "--day", day]
+    if step.startswith("store"):
+        settings = UNCOMPRESSED if step == "store-uncompressed" else "{}"
+        store = ["store", "--source", str(source), "--warehouse", warehouse, "--day", day]
+        return [*store, "--connection-config", settings]
     if step == "empty-day":
         empty = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
         return ["empty-day", "--base-url", admin.base_url, "--warehouse", warehouse, "--day", empty]
@@ -132,11 +136,19 @@ def table(data: dict[str, Any]) -> str:
     ]
     fixed = statistics.median(r["cpu_s"] for r in runs["empty-day"])
     ours = statistics.median(r["cpu_s"] for r in runs["ours"])
+    compression = parts[2] - statistics.median(r["load_cpu_s"] for r in runs["store-uncompressed"])
+    file_mb = {
+        step: statistics.median(r["extra"]["file_mb"] for r in runs[step])
+        for step in ("store", "store-uncompressed")
+    }
     lines += [
         "",
         f"fetch + parse + store (medians of the steps alone) = {sum(parts):.1f} CPU-s; "
         f"+ the fixed part (empty-day process) = {sum(parts) + fixed:.1f} CPU-s; "
         f"ours (process) = {ours:.1f} CPU-s.",
+        f"DuckDB's compression is {compression:.1f} CPU-s of the store line; without it the "
+        f"warehouse file is {file_mb['store-uncompressed']:,.0f} MB instead of "
+        f"{file_mb['store']:,.0f} MB.",
     ]
     return "\n".join(lines)
 

@@ -82,8 +82,13 @@ def test_the_floor_steps_each_handle_the_whole_day(tmp_path):
         *("--rows", "1500", "--runs", "1", "--work-dir", str(tmp_path), "--out", str(out)),
     )
     runs = json.loads(out.read_text())["runs"]
-    assert set(runs) == {"ours", "fetch", "parse", "store", "empty-day"}
-    for step in ("ours", "fetch", "parse", "store"):
+    assert set(runs) == {"ours", "fetch", "parse", "store", "store-uncompressed", "empty-day"}
+    for step in ("ours", "fetch", "parse", "store", "store-uncompressed"):
         assert runs[step][0]["rows_loaded"] == 1500, step
     assert runs["empty-day"][0]["rows_loaded"] == 0
     assert runs["store"][0]["extra"]["source_scan_cpu_s"] >= 0
+    # Switching compression off must reach DuckDB: the same rows then weigh more on disk.
+    compressed, uncompressed = (
+        runs[s][0]["extra"]["file_mb"] for s in ("store", "store-uncompressed")
+    )
+    assert uncompressed > compressed

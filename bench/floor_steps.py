@@ -26,6 +26,7 @@ import re
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bench.loader_common import PUBLIC_KEY, SECRET_KEY, cpu_now, report, request_params
 
@@ -68,7 +69,7 @@ def parse(pages: str) -> int:
     return int(row[0])
 
 
-def store(source: str, warehouse: str, day: str, settings: dict) -> tuple[int, float]:
+def store(source: str, warehouse: str, day: str, settings: dict[str, Any]) -> tuple[int, float]:
     from cost_pipeline.warehouse.inline_params import sql_literal
     from cost_pipeline.warehouse.loading_session import for_loading
     from cost_pipeline.warehouse.resource import WarehouseResource

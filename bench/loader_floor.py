@@ -130,13 +130,13 @@ def table(data: dict[str, Any]) -> str:
             f"{fmt([r['load_cpu_s'] for r in results])} | {fmt([r['wall_s'] for r in results])} "
             f"| {fmt([r['peak_rss_mb'] for r in results], 0)} |"
         )
-    parts = [
-        statistics.median(r["load_cpu_s"] for r in runs[step])
-        for step in ("fetch", "parse", "store")
-    ]
+    step_cpu = {
+        step: statistics.median(r["load_cpu_s"] for r in results) for step, results in runs.items()
+    }
+    parts = [step_cpu[step] for step in ("fetch", "parse", "store")]
     fixed = statistics.median(r["cpu_s"] for r in runs["empty-day"])
     ours = statistics.median(r["cpu_s"] for r in runs["ours"])
-    compression = parts[2] - statistics.median(r["load_cpu_s"] for r in runs["store-uncompressed"])
+    compression = step_cpu["store"] - step_cpu["store-uncompressed"]
     file_mb = {
         step: statistics.median(r["extra"]["file_mb"] for r in runs[step])
         for step in ("store", "store-uncompressed")

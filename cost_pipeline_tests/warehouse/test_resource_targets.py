@@ -1,10 +1,12 @@
-"""COST_PIPELINE_WAREHOUSE: local files are attached with small row groups; connection strings
-such as MotherDuck's ``md:`` reach DuckDB unchanged, and a failure names the setting."""
+"""COST_PIPELINE_WAREHOUSE: local files are attached with small row groups and new ones written
+in the v1.3.0 storage format; connection strings such as MotherDuck's ``md:`` reach DuckDB
+unchanged, and a failure names the setting."""
 
 import duckdb
 import pytest
 
 from cost_pipeline.warehouse.resource import (
+    NEW_FILE_STORAGE_VERSION,
     ROW_GROUP_SIZE,
     WarehouseResource,
     WarehouseUnavailableError,
@@ -29,6 +31,7 @@ def test_md_connection_strings_reach_duckdb_connect_unchanged(monkeypatch, tmp_p
         pass
     assert [call["database"] for call in seen] == [target]  # as given: not a path, not rewritten
     assert seen[0]["read_only"] is False
+    assert "storage_compatibility_version" not in seen[0]["config"]  # MotherDuck decides
     message = str(failure.value)
     assert "COST_PIPELINE_WAREHOUSE" in message and "MotherDuck" in message
     assert TOKEN not in message and "motherduck_token=***" in message
@@ -84,3 +87,47 @@ def test_local_files_are_written_in_small_row_groups(tmp_path):
             "select max(count) from pragma_storage_info('t') group by row_group_id"
         ).fetchall()
     assert len(sizes) == 4 and max(size for (size,) in sizes) <= ROW_GROUP_SIZE
+
+
+def _write_text_through(resource: WarehouseResource) -> None:
+    with resource.get_connection() as con:
+        con.execute("create table t as select 'feature-' || (range % 500) as s from range(50000)")
+        con.execute("checkpoint")
+
+
+def _format_of(path) -> tuple[str, set[str]]:
+    """The file's storage version and the compressions of its text, as a BI reader sees them."""
+    with duckdb.connect(str(path), read_only=True) as plain:
+        (tags,) = plain.execute(
+            "select tags from duckdb_databases() where path = ?", [str(path)]
+        ).fetchone()
+        compressions = plain.execute(
+            "select distinct compression from pragma_storage_info('t') "
+            "where segment_type = 'VARCHAR'"
+        ).fetchall()
+    return tags["storage_version"], {name for (name,) in compressions}
+
+
+def test_a_new_local_file_uses_the_format_with_dictionary_fsst_text(tmp_path):
+    _write_text_through(WarehouseResource(database=str(tmp_path / "w.duckdb")))
+    version, compressions = _format_of(tmp_path / "w.duckdb")
+    assert version == f"{NEW_FILE_STORAGE_VERSION}+"
+    assert compressions == {"DICT_FSST"}
+
+
+def test_an_existing_file_keeps_the_format_it_was_made_with(tmp_path):
+    # A warehouse made before (or by another tool) stays readable by the DuckDB that made it.
+    duckdb.connect(str(tmp_path / "w.duckdb")).close()
+    _write_text_through(WarehouseResource(database=str(tmp_path / "w.duckdb")))
+    version, compressions = _format_of(tmp_path / "w.duckdb")
+    assert version == "v1.0.0+"
+    assert "DICT_FSST" not in compressions
+
+
+def test_a_format_set_in_connection_config_wins_for_a_new_file(tmp_path):
+    resource = WarehouseResource(
+        database=str(tmp_path / "w.duckdb"),
+        connection_config={"storage_compatibility_version": "v1.2.0"},
+    )
+    _write_text_through(resource)
+    assert _format_of(tmp_path / "w.duckdb")[0] == "v1.2.0+"

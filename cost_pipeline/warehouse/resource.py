@@ -11,7 +11,7 @@ of another size whenever a connection with a different setting checkpoints.
 
 A new local file is written in DuckDB's v1.3.0 storage format (DuckDB's own default for a new
 file is v1.0.0, for readers older than 1.3), which lets text columns use dictionary + FSST
-compression: 1M loaded rows take 194 MB instead of 282 MB and ~25% less CPU to store
+compression: a 1M-row day takes 194 MB instead of 280 MB, and its load ~14% less CPU
 (BENCHMARKS.md). The format is fixed when the file is created, so an existing warehouse keeps its
 own; ``storage_compatibility_version`` in ``connection_config`` picks another for a new file.
 Anything else (MotherDuck ``md:``, ``:memory:``) reaches ``duckdb.connect`` unchanged.

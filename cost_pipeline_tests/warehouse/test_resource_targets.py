@@ -2,6 +2,8 @@
 in the v1.3.0 storage format; connection strings such as MotherDuck's ``md:`` reach DuckDB
 unchanged, and a failure names the setting."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -95,7 +97,7 @@ def _write_text_through(resource: WarehouseResource) -> None:
         con.execute("checkpoint")
 
 
-def _format_of(path) -> tuple[str, set[str]]:
+def _format_of(path: Path) -> tuple[str, set[str]]:
     """The file's storage version and the compressions of its text, as a BI reader sees them."""
     with duckdb.connect(str(path), read_only=True) as plain:
         (tags,) = plain.execute(

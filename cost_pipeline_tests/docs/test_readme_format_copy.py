@@ -13,6 +13,7 @@ import duckdb
 
 from cost_pipeline.warehouse.resource import NEW_FILE_STORAGE_VERSION, WarehouseResource
 from cost_pipeline.warehouse.schema import ensure_schema
+from cost_pipeline_tests.warehouse.storage_format import storage_version
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -32,14 +33,12 @@ def _copy_commands() -> tuple[str, list[str]]:
 
 def _catalog(path: Path) -> tuple[str, list[tuple[str, str]], list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
-        (tags,) = con.execute(
-            "select tags from duckdb_databases() where path = ?", [str(path)]
-        ).fetchone()
+        version = storage_version(con, path)
         tables = con.execute(
             "select table_name, table_type from information_schema.tables order by 1"
         ).fetchall()
         rows = con.execute("select * from spend_view order by 1").fetchall()
-    return tags["storage_version"], tables, rows
+    return version, tables, rows
 
 
 def test_the_readme_copy_moves_an_old_warehouse_to_the_new_format(tmp_path: Path) -> None:

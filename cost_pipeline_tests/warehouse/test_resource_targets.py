@@ -14,6 +14,7 @@ from cost_pipeline.warehouse.resource import (
     WarehouseUnavailableError,
     is_local_file,
 )
+from cost_pipeline_tests.warehouse.storage_format import storage_version
 
 TOKEN = "md-token-value-not-for-logs"
 
@@ -100,14 +101,12 @@ def _write_text_through(resource: WarehouseResource) -> None:
 def _format_of(path: Path) -> tuple[str, set[str]]:
     """The file's storage version and the compressions of its text, as a BI reader sees them."""
     with duckdb.connect(str(path), read_only=True) as plain:
-        (tags,) = plain.execute(
-            "select tags from duckdb_databases() where path = ?", [str(path)]
-        ).fetchone()
+        version = storage_version(plain, path)
         compressions = plain.execute(
             "select distinct compression from pragma_storage_info('t') "
             "where segment_type = 'VARCHAR'"
         ).fetchall()
-    return tags["storage_version"], {name for (name,) in compressions}
+    return version, {name for (name,) in compressions}
 
 
 def test_a_new_local_file_uses_the_format_with_dictionary_fsst_text(tmp_path):

@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test lint fmt dev bench bench-smoke clean
+.PHONY: setup demo test lint fmt dev bench clean
 
 # uv is bootstrapped with pip when missing; the lock file pins every version.
 setup:

@@ -15,7 +15,7 @@ from cost_pipeline import settings
 from cost_pipeline.demo.dagster_home import ensure_dagster_home, has_pool_limit
 from cost_pipeline.demo.environment import patched_environ, run_env
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
-from cost_pipeline.demo.signals import Terminated, sigterm_unwinds
+from cost_pipeline.demo.signals import Terminated, default_sigint, sigterm_unwinds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,7 +111,9 @@ def dagster_dev_command(host: str, port: int) -> list[str]:
 
 def _run_foreground(command: list[str], env: dict[str, str]) -> int:
     cwd = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else None
-    process = subprocess.Popen(command, env=env, cwd=cwd)  # noqa: S603 - fixed argv
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        command, env=env, cwd=cwd, preexec_fn=default_sigint
+    )
     try:
         return process.wait()
     except KeyboardInterrupt:

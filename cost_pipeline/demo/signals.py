@@ -13,6 +13,16 @@ from contextlib import contextmanager
 from types import FrameType
 
 
+def default_sigint() -> None:
+    """For a child's ``preexec_fn``: Ctrl-C's default action back.
+
+    A command started in the background by a shell (``make dev &``, nohup) inherits SIGINT
+    ignored. ``dg dev`` stops its webserver, daemon and code servers with SIGINT, so children
+    that ignore it outlive a ``kill`` of ours and keep the UI port.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminated(SystemExit):
     """Raised in the main thread when SIGTERM arrives."""
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import orjson
@@ -92,6 +93,53 @@ def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
         assert not alive(server["pid"])
     finally:
         if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def session_members(session: int) -> list[str]:
+    """Command lines of the live processes in ``session`` (field 6 of /proc/PID/stat)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        # fields[0] is the state (field 3); a zombie has exited already.
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_kill_stops_the_ui_too_when_started_in_the_background(tmp_path):
+    """`make dev &` and nohup start us with SIGINT ignored; `kill` must still stop Dagster."""
+    home, ui_port = tmp_path / "home", free_port()
+    env = {**os.environ, "COST_PIPELINE_HOME": str(home), "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
+               "--ui-port", str(ui_port)]  # fmt: skip
+    log = (tmp_path / "dev.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True, preexec_fn=ignore_sigint)  # fmt: skip
+    try:
+        wait_for(lambda: ui_answers(f"http://127.0.0.1:{ui_port}"), 180, "the Dagster UI", process)
+        assert len(session_members(process.pid)) > 2  # us, dg dev, webserver, daemon, ...
+
+        process.terminate()
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while session_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert session_members(process.pid) == []
+        assert not ui_answers(f"http://127.0.0.1:{ui_port}")
+    finally:
+        if process.poll() is None or session_members(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()

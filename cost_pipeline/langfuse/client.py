@@ -34,12 +34,15 @@ from cost_pipeline.langfuse.retry import (
     RequestStats,
     RetryPolicy,
     parse_retry_after,
+    retry_after_seconds,
 )
-from cost_pipeline.langfuse.secrets import describe_secret, mask_key, scrub
+from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
 
 USER_AGENT = "cost-pipeline/0.1 (langfuse v2 observations loader)"
 # A repeated cursor may be a glitch: ask again this many times before calling it a loop.
 _CURSOR_REPEAT_REFETCHES = 2
+# How much of a server's error text goes into our messages.
+_SERVER_TEXT_CHARS = 300
 
 
 class WarningLog(Protocol):
@@ -68,6 +71,7 @@ class ObservationsClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        self._scrubber = Scrubber((connection.secret_key, connection.public_key))
         self._http = httpx.Client(
             base_url=connection.base_url,
             auth=httpx.BasicAuth(connection.public_key, connection.secret_key),
@@ -166,21 +170,25 @@ class ObservationsClient:
                 raise FetchCancelled(str(exc)) from exc
         sent = time.monotonic()
         try:
-            response = self._http.get(OBSERVATIONS_PATH, params=window.params(cursor))
+            response, body = self._get(window.params(cursor))
         except httpx.TimeoutException as exc:
             self.stats.count_request(0, ok=False)
             return f"timed out ({type(exc).__name__})", None
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
             return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
-        body = response.content
         status = response.status_code
+        if isinstance(body, str):
+            if status == 200:  # like a cut page: ask again
+                self.stats.count_request(response.num_bytes_downloaded, ok=False)
+                return self._undecodable(response, body), None
+            body = b""  # an error status says enough without its body
         if status == 200:
             try:
                 page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
-                return f"invalid page: {exc}", None
+                return self._scrub(f"invalid page: {exc}"), None
             self.stats.count_request(len(body), ok=True)
             return page, None
         self.stats.count_request(len(body), ok=False, throttled=status == 429)
@@ -189,6 +197,16 @@ class ObservationsClient:
         if status in RETRYABLE_STATUS:
             return f"HTTP {status}: {self._server_message(body)}", _retry_after(response, body)
         raise LangfuseRequestError(self._request_message(status, body))
+
+    def _get(self, params: list[tuple[str, str]]) -> tuple[httpx.Response, bytes | str]:
+        """The response and its body, or (as text) why the body could not be decoded."""
+        with self._http.stream("GET", OBSERVATIONS_PATH, params=params) as response:
+            try:
+                return response, response.read()
+            except httpx.DecodingError as exc:
+                # Not a TransportError: the connection was fine, the bytes were not what the
+                # Content-Encoding header said (a proxy or server bug).
+                return response, f"{type(exc).__name__}: {exc}"
 
     def wait_before_retry(
         self,
@@ -215,16 +233,29 @@ class ObservationsClient:
     # -------------------------------------------------------------- messages
 
     def _scrub(self, text: str) -> str:
-        return scrub(text, (self.connection.secret_key, self.connection.public_key))
+        return self._scrubber.scrub(text)
+
+    def _undecodable(self, response: httpx.Response, reason: str) -> str:
+        encoding = response.headers.get("Content-Encoding", "none")
+        return self._scrub(
+            f"a 200 response's body does not match its Content-Encoding ({encoding}): {reason}; "
+            "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
+        )
 
     def _server_message(self, body: bytes) -> str:
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return self._scrub(body[:300].decode("utf-8", "replace")) or "(empty body)"
+            document = None
         if isinstance(document, dict) and "message" in document:
-            return self._scrub(str(document["message"])[:300])
-        return self._scrub(body[:300].decode("utf-8", "replace"))
+            text = str(document["message"])
+        else:  # decoding a huge page only to cut it would be waste: clip reads no further
+            text = (
+                body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")
+                or "(empty body)"
+            )
+        # Scrubbed before it is cut, so a cut cannot leave the start of a key behind.
+        return self._scrubber.clip(text, _SERVER_TEXT_CHARS)
 
     def _auth_message(self, status: int, body: bytes) -> str:
         conn = self.connection
@@ -251,9 +282,9 @@ def _retry_after(response: httpx.Response, body: bytes) -> float | None:
     header = parse_retry_after(response.headers.get("Retry-After"))
     if header is not None:
         return header
-    # Langfuse also repeats the wait in the 429 body.
+    # Langfuse also repeats the wait in the 429 body; held to the header's rules.
     try:
         details = orjson.loads(body).get("details", {})
-        return float(details["retryAfterSeconds"])
-    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return retry_after_seconds(details["retryAfterSeconds"])
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
         return None

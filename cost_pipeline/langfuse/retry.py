@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -12,6 +13,9 @@ from cost_pipeline.langfuse.errors import LangfuseUnavailableError
 
 # Status codes worth another try: rate limiting and server-side failures.
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Longer server-requested waits are cut to this; it is far past any retry budget, so the load
+# still gives up with the usual message, without printing an absurd number.
+MAX_RETRY_AFTER_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -33,22 +37,38 @@ class RetryPolicy:
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
+def retry_after_seconds(value: object) -> float | None:
+    """A server-requested wait in seconds, or None when it is not a usable one.
+
+    Usable: a finite number >= 0 (as a number or as text). A negative, NaN or infinite wait would
+    retry at once or switch the retry budget off, so the caller falls back to its own backoff.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER_S)
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
         return None
-    value = value.strip()
+    seconds = retry_after_seconds(value.strip())
+    if seconds is not None:
+        return seconds
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    # A date already past means "now": a clock a little ahead of the server's is not an error.
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER_S)
 
 
 @dataclass

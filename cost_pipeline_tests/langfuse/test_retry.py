@@ -6,7 +6,12 @@ from email.utils import format_datetime
 import pytest
 
 from cost_pipeline.langfuse.errors import LangfuseUnavailableError
-from cost_pipeline.langfuse.retry import RequestStats, RetryPolicy, parse_retry_after
+from cost_pipeline.langfuse.retry import (
+    MAX_RETRY_AFTER_S,
+    RequestStats,
+    RetryPolicy,
+    parse_retry_after,
+)
 
 
 def test_backoff_grows_exponentially_within_jitter_and_cap():
@@ -27,7 +32,21 @@ def test_retry_after_seconds_and_http_date():
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
-    assert parse_retry_after("-4") == 0.0
+
+
+@pytest.mark.parametrize("value", ["-4", "nan", "inf", "-inf", "1e400"])
+def test_retry_after_that_is_no_usable_wait_is_ignored(value):
+    # Not a delay-seconds value: the caller backs off on its own instead of retrying at once
+    # (a negative or NaN wait) or booking an endless one against the retry budget.
+    assert parse_retry_after(value) is None
+
+
+def test_a_very_long_retry_after_is_capped_far_past_any_budget():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("1e12") == MAX_RETRY_AFTER_S
+    far = format_datetime(now + timedelta(days=400), usegmt=True)
+    assert parse_retry_after(far, now) == MAX_RETRY_AFTER_S
+    assert RetryPolicy().max_total_wait_s < MAX_RETRY_AFTER_S  # so the load still gives up
 
 
 def test_wait_budget_is_shared_and_bounded():

@@ -1,5 +1,10 @@
+from urllib.parse import quote
+
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.langfuse.secrets import describe_secret, mask_key, scrub
+from cost_pipeline_tests.langfuse.leaks import CREDENTIAL, leaked
+from cost_pipeline_tests.langfuse.leaks import PUBLIC as LEAK_PUBLIC
+from cost_pipeline_tests.langfuse.leaks import SECRET as LEAK_SECRET
 
 SECRET = "sk-lf-0123456789abcdef0123"
 PUBLIC = "pk-lf-fedcba9876543210"
@@ -30,3 +35,19 @@ def test_resource_repr_and_str_hide_keys():
         assert SECRET not in text
         assert PUBLIC not in text
     assert resource.connection().secret_key == SECRET
+
+
+def test_scrub_hides_the_basic_credential_whichever_order_the_keys_come_in():
+    # ingest_load scrubs failures with (secret, public); Basic auth sends "public:secret".
+    text = f"proxy says: Authorization: Basic {CREDENTIAL} (url: auth={quote(CREDENTIAL)})"
+    for keys in ([LEAK_SECRET, LEAK_PUBLIC], [LEAK_PUBLIC, LEAK_SECRET]):
+        cleaned = scrub(text, keys)
+        assert leaked(cleaned) == []
+        assert "Basic [redacted]" in cleaned
+
+
+def test_scrub_hides_a_piece_of_a_key_that_someone_else_cut():
+    text = f"key starting {LEAK_SECRET[:24]}… rejected; key ending …{LEAK_SECRET[-24:]}"
+    cleaned = scrub(text, [LEAK_SECRET, LEAK_PUBLIC])
+    assert leaked(cleaned) == []
+    assert cleaned.startswith("key starting [redacted]…")

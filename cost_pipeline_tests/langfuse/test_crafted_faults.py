@@ -1,0 +1,93 @@
+"""Faults serve-local cannot produce, from a real HTTP server on 127.0.0.1: a body that does not
+match its Content-Encoding, and a 429 whose body asks for a wait that is no wait at all."""
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import orjson
+import pytest
+
+from cost_pipeline.langfuse import (
+    LangfuseUnavailableError,
+    ObservationsClient,
+    ObservationWindow,
+    RetryPolicy,
+)
+from cost_pipeline.settings import LangfuseConnection
+from cost_pipeline_tests.langfuse.crafted_server import Answer, CraftedServer, crafted_server
+from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET
+from cost_pipeline_tests.warehouse.observations import ids_of, observation, page_bytes
+
+DAY = datetime(2026, 11, 10)
+WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
+PAGE = page_bytes([observation(f"obs-{i}", DAY + timedelta(hours=i)) for i in range(3)])
+NOT_GZIP = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+BASE_DELAY_S = 0.01
+
+
+class Recorder:
+    """The client's log and sleep: what it warned, and each back-off it really waited."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.sleeps: list[float] = []
+
+    def warning(self, msg: str) -> None:
+        self.warnings.append(msg)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        time.sleep(seconds)  # the client's real back-off, the thing under test
+
+
+@contextmanager
+def client_of(
+    answers: list[Answer], recorder: Recorder, **policy: float
+) -> Iterator[tuple[CraftedServer, ObservationsClient]]:
+    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
+        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
+        retry = RetryPolicy(base_delay_s=BASE_DELAY_S, **policy)
+        client = ObservationsClient(connection, policy=retry, log=recorder, sleep=recorder.sleep)
+        with client:
+            yield server, client
+
+
+def test_a_page_whose_gzip_is_broken_is_asked_for_again():
+    recorder = Recorder()
+    answers = [Answer(200, PAGE, NOT_GZIP), Answer(200, PAGE)]
+    with client_of(answers, recorder) as (_, client):
+        pages = [page.body for page in client.fetch_window(WINDOW)]
+        assert client.stats.retries == 1
+        assert client.stats.requests == 2
+    assert ids_of(pages) == ["obs-0", "obs-1", "obs-2"]
+    assert "Content-Encoding (gzip)" in recorder.warnings[0]
+
+
+def test_a_gzip_that_stays_broken_ends_in_the_usual_clear_error():
+    recorder = Recorder()
+    with client_of([Answer(200, PAGE, NOT_GZIP)], recorder, max_attempts=3) as (server, client):
+        with pytest.raises(LangfuseUnavailableError) as failure:
+            list(client.fetch_window(WINDOW))
+        assert client.stats.requests == 3
+    message = str(failure.value)
+    assert "failed 3 times" in message and "Content-Encoding (gzip)" in message
+    assert f"LANGFUSE_BASE_URL ({server.base_url})" in message and "max_attempts" in message
+
+
+@pytest.mark.parametrize("asked", [-100, "-100", "nan", "inf", "1e400"])
+def test_a_429_body_asking_for_no_usable_wait_gets_the_normal_backoff(asked):
+    recorder = Recorder()
+    throttled = orjson.dumps({"message": "rate limited", "details": {"retryAfterSeconds": asked}})
+    answers = [Answer(429, throttled), Answer(200, PAGE)]
+    with client_of(answers, recorder) as (_, client):
+        pages = [page.body for page in client.fetch_window(WINDOW)]
+        waited = client.stats.retry_wait_s
+    assert len(pages) == 1
+    # Retry 1's backoff is half to all of the base delay; the budget booked exactly that wait.
+    assert len(recorder.sleeps) == 1
+    assert BASE_DELAY_S / 2 <= recorder.sleeps[0] <= BASE_DELAY_S
+    assert math.isfinite(waited) and waited == recorder.sleeps[0]
+    assert recorder.warnings[0].endswith(f"retry 1 in {recorder.sleeps[0]:.2f}s")

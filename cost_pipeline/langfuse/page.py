@@ -4,7 +4,8 @@ The loader parses pages once, in DuckDB. Here we only need the cursor, so instea
 1 MB body into Python objects we read the small ``meta`` object at its end. A body cut short
 never ends in a ``meta`` object, so the same check catches truncated responses, and the leading
 ``{"data":[`` guarantees the loader a data array. Bodies laid out differently fall back to a full
-parse; a body cut or corrupted in the middle is caught when DuckDB parses it.
+parse, which also refuses a page without a ``meta`` object; a body cut or corrupted in the
+middle is caught when DuckDB parses it.
 """
 
 from __future__ import annotations
@@ -61,7 +62,20 @@ def _cursor_by_full_parse(body: bytes) -> str | None:
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise InvalidPageError("response JSON has no `data` array: not an observations page")
     meta = document.get("meta")
-    return _cursor_from_meta(meta if isinstance(meta, dict) else {})
+    if not isinstance(meta, dict):
+        # Langfuse always sends meta ({} on the last page). Without it there is no telling
+        # whether more pages follow, and taking it for the last page would drop the rest.
+        found = (
+            "missing"
+            if "meta" not in document
+            else orjson.dumps(meta)[:40].decode("utf-8", "replace")
+        )
+        raise InvalidPageError(
+            f"page has a `data` array but no `meta` object (`meta` is {found}), so it does not "
+            "say whether more pages follow; LANGFUSE_BASE_URL must point at Langfuse itself, "
+            "not at a proxy or another service that rewrites its responses"
+        )
+    return _cursor_from_meta(meta)
 
 
 def _cursor_from_meta(meta: dict[str, object]) -> str | None:

@@ -3,18 +3,19 @@
 The fetching side writes each page once and keeps no copy in memory: memory stays bounded by
 the queue of file names, and a batch of pages becomes a single read_json over its files. Only
 the page's ``data`` array is written (the cursor is already known), so DuckDB reads each file
-as an array of observation records.
+as an array of observation records. When that slice proves wrong (page_array.py), the whole
+page is put back in its file and read as a document.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cost_pipeline.warehouse.page_array import data_array
+from cost_pipeline.warehouse.page_array import page_array
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,30 @@ class SpooledPage:
     # from before that belong to the children).
     children: tuple[tuple[datetime, datetime], ...] = ()
     owned_from: datetime | None = None
+    # The page text around a sliced data array (b"" when the file holds a parsed array or the
+    # whole body): kept in memory, it is a few hundred bytes, to restore the page if needed.
+    cut_head: bytes = field(default=b"", repr=False)
+    cut_tail: bytes = field(default=b"", repr=False)
 
     @property
     def window(self) -> tuple[datetime, datetime]:
         return (self.window_from, self.window_to)
+
+
+def restore_whole_page(page: SpooledPage) -> bool:
+    """Put the text cut off around a sliced page back into its file; False if there was none.
+
+    For a page whose sliced file DuckDB could not parse: it is then read as a whole document,
+    so a valid page laid out unusually loads, and a page that is really not JSON stays corrupt.
+    """
+    if not page.cut_head:
+        return False
+    path = Path(page.path)
+    sliced = path.read_bytes()
+    if not sliced.startswith(b"["):
+        return False  # already restored (a slice always starts with the data array's `[`)
+    path.write_bytes(page.cut_head + sliced + page.cut_tail)
+    return True
 
 
 class PageSpool:
@@ -53,7 +74,8 @@ class PageSpool:
         owned_from: datetime | None = None,
     ) -> SpooledPage:
         path = self.directory / f"page-{seq:08d}.json"
-        path.write_bytes(data_array(body))
+        array = page_array(body)
+        path.write_bytes(array.text)
         return SpooledPage(
             str(path),
             seq,
@@ -64,6 +86,8 @@ class PageSpool:
             len(body),
             children,
             owned_from,
+            array.head,
+            array.tail,
         )
 
     @staticmethod

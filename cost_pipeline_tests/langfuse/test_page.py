@@ -57,3 +57,22 @@ def test_bodies_that_are_not_pages_are_invalid(body):
 def test_cursor_of_the_wrong_type_is_invalid():
     with pytest.raises(InvalidPageError, match="not a string"):
         next_cursor_of(page({"cursor": 17}))
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (orjson.dumps({"data": ROWS}), "missing"),
+        (orjson.dumps({"data": ROWS, "meta": None}), "null"),
+        (orjson.dumps({"meta": None, "data": ROWS}), "null"),
+        (orjson.dumps({"data": ROWS, "meta": ["c1"]}), '["c1"]'),
+        (orjson.dumps({"data": ROWS, "meta": "c1"}), '"c1"'),
+    ],
+    ids=["missing", "null", "null-first", "array", "string"],
+)
+def test_a_page_without_a_meta_object_is_invalid_not_the_last_page(body, found):
+    # Taking it for the last page would silently drop every page after it.
+    with pytest.raises(InvalidPageError, match="no `meta` object") as raised:
+        next_cursor_of(body)
+    assert f"(`meta` is {found})" in str(raised.value)
+    assert "LANGFUSE_BASE_URL" in str(raised.value)

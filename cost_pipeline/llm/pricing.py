@@ -32,16 +32,25 @@ class TokenUsage:
     cache_write_1h: int = 0
     output: int = 0  # completion tokens excluding reasoning
     reasoning: int = 0
+    input_audio: int = 0  # audio prompt tokens (not in input)
+    output_audio: int = 0  # audio completion tokens (not in output)
 
     def as_genai_usage(self) -> Usage:
-        # genai-prices counts cache tokens inside input_tokens and reasoning inside output_tokens.
+        # genai-prices counts cache and audio tokens inside input_tokens, reasoning and audio
+        # inside output_tokens.
         return Usage(
-            input_tokens=self.input + self.cache_read + self.cache_write + self.cache_write_1h,
+            input_tokens=self.input
+            + self.cache_read
+            + self.cache_write
+            + self.cache_write_1h
+            + self.input_audio,
             cache_read_tokens=self.cache_read,
             cache_write_tokens=self.cache_write + self.cache_write_1h,
             cache_write_1h_tokens=self.cache_write_1h,
-            output_tokens=self.output + self.reasoning,
+            input_audio_tokens=self.input_audio,
+            output_tokens=self.output + self.reasoning + self.output_audio,
             output_reasoning_tokens=self.reasoning,
+            output_audio_tokens=self.output_audio,
         )
 
 
@@ -54,18 +63,30 @@ class UsageCost:
     cache_write: Decimal
     output: Decimal
     reasoning: Decimal
+    input_audio: Decimal = Decimal(0)
+    output_audio: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
-        return self.input + self.cache_read + self.cache_write + self.output + self.reasoning
+        return (
+            self.input
+            + self.cache_read
+            + self.cache_write
+            + self.output
+            + self.reasoning
+            + self.input_audio
+            + self.output_audio
+        )
 
     def as_cost_details(self) -> dict[str, float]:
         details = {
             "input": self.input,
             "input_cached_tokens": self.cache_read,
             "input_cache_creation": self.cache_write,
+            "input_audio_tokens": self.input_audio,
             "output": self.output,
             "output_reasoning_tokens": self.reasoning,
+            "output_audio_tokens": self.output_audio,
         }
         priced = {key: float(value) for key, value in details.items() if value}
         priced["total"] = float(self.total)
@@ -85,6 +106,8 @@ class ModelRates:
     output: Decimal
     reasoning: Decimal
     tiered: bool
+    input_audio: Decimal = Decimal(0)
+    output_audio: Decimal = Decimal(0)
 
     def cost(self, usage: TokenUsage) -> UsageCost:
         return UsageCost(
@@ -94,6 +117,8 @@ class ModelRates:
             + self.cache_write_1h * usage.cache_write_1h,
             output=self.output * usage.output,
             reasoning=self.reasoning * usage.reasoning,
+            input_audio=self.input_audio * usage.input_audio,
+            output_audio=self.output_audio * usage.output_audio,
         )
 
 
@@ -125,6 +150,9 @@ def model_rates(model: str | None) -> ModelRates | None:
         output=_price_per_token(model, output_tokens=n),
         reasoning=_price_per_token(model, output_tokens=n, output_reasoning_tokens=n),
         tiered=_has_tiers(probe.model_price),
+        # A model without its own audio price bills audio tokens as text (genai-prices' rule).
+        input_audio=_price_per_token(model, input_tokens=n, input_audio_tokens=n),
+        output_audio=_price_per_token(model, output_tokens=n, output_audio_tokens=n),
     )
 
 
@@ -152,4 +180,6 @@ def price_usage(model: str | None, usage: TokenUsage) -> UsageCost | None:
         cache_write=linear.cache_write * scale,
         output=linear.output * scale,
         reasoning=linear.reasoning * scale,
+        input_audio=linear.input_audio * scale,
+        output_audio=linear.output_audio * scale,
     )

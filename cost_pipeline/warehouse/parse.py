@@ -14,7 +14,7 @@ from datetime import datetime
 
 import duckdb
 
-from cost_pipeline.warehouse.spool import SpooledPage
+from cost_pipeline.warehouse.spool import SpooledPage, restore_whole_page
 from cost_pipeline.warehouse.sql_files import read_sql
 
 # Observation keys we read. Scalars are read as text (any JSON value converts, so an odd type
@@ -29,6 +29,7 @@ OBSERVATION_FIELDS: tuple[tuple[str, str], ...] = (
             "startTime",
             "endTime",
             "completionStartTime",
+            "updatedAt",
             "type",
             "name",
             "level",
@@ -55,8 +56,13 @@ OBSERVATION_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 # usageDetails keys that feed a token class (see typed_rows.sql); each must be a plausible count.
+# Langfuse's canonical keys, the keys its default price table prices for OpenAI and Anthropic
+# models, and the raw keys it keeps as sent (a flat Anthropic usage map). Counts under any other
+# key are in no class: stg_generations.unclassified_tokens shows them (total minus the classes).
 USAGE_KEYS: tuple[str, ...] = (
     "input",
+    "input_tokens",  # Anthropic's raw key: uncached prompt tokens
+    "input_text_tokens",
     "input_cached_tokens",
     "input_cache_read",
     "cache_read_input_tokens",
@@ -64,9 +70,19 @@ USAGE_KEYS: tuple[str, ...] = (
     "input_cache_creation_5m",
     "input_cache_creation_1h",
     "cache_creation_input_tokens",
+    "cache_write_tokens",
+    "input_audio_tokens",
+    "input_audio",
     "output",
+    "output_tokens",  # Anthropic's raw key (thinking included)
+    "output_text_tokens",
+    "output_accepted_prediction_tokens",
+    "output_rejected_prediction_tokens",
     "output_reasoning_tokens",
     "output_reasoning",
+    "reasoning_tokens",
+    "output_audio_tokens",
+    "output_audio",
     "total",
 )
 
@@ -172,8 +188,11 @@ def _stage_robustly(
     corrupt = []
     robust_sql = f"insert into batch_rows {_typed_sql(_robust_source())}"
     for page in pages:
-        usable = conn.execute(read_sql("parse/page_check.sql"), [page.path]).fetchone()
-        if not usable or not usable[0]:
+        usable = _page_is_usable(conn, page)
+        if not usable and restore_whole_page(page):
+            # Not corrupt, maybe: a valid page that only looked sliceable (page_array.py).
+            usable = _page_is_usable(conn, page)
+        if not usable:
             corrupt.append(page)
             continue
         conn.execute(
@@ -181,6 +200,11 @@ def _stage_robustly(
             [page.path, page.seq, page.window_from, page.window_to, page.owned_from, loaded_at],
         )
     return StagedBatch(corrupt=corrupt, robust_pages=len(pages) - len(corrupt))
+
+
+def _page_is_usable(conn: duckdb.DuckDBPyConnection, page: SpooledPage) -> bool:
+    usable = conn.execute(read_sql("parse/page_check.sql"), [page.path]).fetchone()
+    return bool(usable and usable[0])
 
 
 def _typed_sql(source_sql: str) -> str:

@@ -15,7 +15,8 @@ def priced_by() -> str:
 
 
 def refresh_model_prices(conn: duckdb.DuckDBPyConnection, day: date, now: datetime) -> int:
-    """Price the day's models that have no row yet, or one from an older genai-prices.
+    """Price the day's models that have no row yet, or one from an older genai-prices, and
+    every model priced before the audio rates existed (migration 004).
 
     Models genai-prices does not know get no row: the SQL models count their calls as unpriced.
     Returns the number of rows written.
@@ -31,6 +32,10 @@ def refresh_model_prices(conn: duckdb.DuckDBPyConnection, day: date, now: dateti
             where generations.partition_date = ?
                 and generations.model is not null
                 and (prices.model is null or prices.priced_by is distinct from ?)
+            union
+            -- Rows without audio rates price no audio (stg_generations leaves such calls
+            -- unpriced): all of them are priced again once, whichever day they were seen on.
+            select model from model_prices where input_audio_per_token is null
             """,
             [day, current],
         ).fetchall()
@@ -51,6 +56,8 @@ def refresh_model_prices(conn: duckdb.DuckDBPyConnection, day: date, now: dateti
                 rates.cache_write_1h,
                 rates.output,
                 rates.reasoning,
+                rates.input_audio,
+                rates.output_audio,
                 rates.tiered,
                 current,
                 now,
@@ -75,6 +82,8 @@ _COLUMNS = (
     "cache_write_1h_per_token",
     "output_per_token",
     "reasoning_per_token",
+    "input_audio_per_token",
+    "output_audio_per_token",
     "tiered",
     "priced_by",
     "updated_at",

@@ -1,8 +1,9 @@
 """Odd but usable input a load kept, counted so it is visible instead of silently absorbed.
 
 Rows that cannot be used are rejected with a reason (see parse); these rows were loaded, but a
-user reading the spend should know about them: generations without usage (they cost nothing
-here), models genai-prices does not know (unpriced unless Langfuse sent a cost), metadata that is
+user reading the spend should know about them: generations without usage and generations whose
+usage holds tokens under keys no token class reads (both unpriced unless Langfuse sent a cost),
+models genai-prices does not know (unpriced unless Langfuse sent a cost), metadata that is
 not an object (no feature/team can be read from it), extra copies of an id the API returned, and
 feature/team names holding control characters or a leading spreadsheet-formula character (kept
 verbatim; the CSV export neutralises the latter).
@@ -16,6 +17,15 @@ from datetime import date, datetime
 import duckdb
 
 from cost_pipeline.settings import AttributionKeys
+from cost_pipeline.warehouse.parse import USAGE_KEYS
+
+# A row's token classes, summed (rows loaded before the audio columns hold null there).
+_CLASS_SUM = (
+    "(coalesce(uncached_input_tokens, 0) + coalesce(cache_read_tokens, 0) "
+    "+ coalesce(cache_write_tokens, 0) + coalesce(input_audio_tokens, 0) "
+    "+ coalesce(visible_output_tokens, 0) + coalesce(reasoning_tokens, 0) "
+    "+ coalesce(output_audio_tokens, 0))"
+)
 
 # One pass over the load's rows, reading each metadata document once. Stored metadata is JSON as
 # DuckDB writes it (no leading whitespace), so an object is exactly a value starting with "{"
@@ -23,7 +33,11 @@ from cost_pipeline.settings import AttributionKeys
 _QUALITY_SQL = """
 with loaded as (
     select
-        usage_details,
+        -- No token count above 0 in any class: null, {}, all-zero or only unknown keys.
+        {{ class_sum }} = 0 as without_usage,
+        -- The total holds tokens no class holds (keys the loader does not know).
+        coalesce(reported_total_tokens, derived_total_tokens) <> {{ class_sum }}
+            as unclassified,
         metadata,
         model,
         list_concat(
@@ -39,7 +53,8 @@ known as (
 
 select
     count(*) as rows_written,
-    count(*) filter (where usage_details is null) as rows_without_usage,
+    count(*) filter (where without_usage) as rows_without_usage,
+    count(*) filter (where unclassified) as rows_unclassified_usage,
     count(*) filter (
         where metadata is null or not starts_with(metadata::varchar, '{')
     ) as rows_metadata_not_object,
@@ -53,19 +68,46 @@ select
         where model is not null and model not in (select model from known)
     ))[1:5] as unknown_models
 from loaded
-"""
+""".replace("{{ class_sum }}", _CLASS_SUM)
 # A control character anywhere, or a first character a spreadsheet would run as a formula.
 _UNUSUAL_NAME = r"[\x00-\x1f\x7f]|^[=+\-@]"
+
+# The usage keys no token class reads, in the rows whose classes do not add up to their total
+# (few rows: this runs only when there are some).
+_UNCLASSIFIED_KEYS_SQL = """
+with unclassified as (
+    select rowid as row_id, usage_details
+    from raw_generations
+    where partition_date = $day and loaded_at >= $since
+        and coalesce(reported_total_tokens, derived_total_tokens) <> {{ class_sum }}
+),
+
+usage_keys as (
+    select row_id, unnest(json_keys(usage_details)) as usage_key
+    from unclassified
+    where json_type(usage_details) = 'OBJECT'
+)
+
+select usage_key, count(distinct row_id) as generations
+from usage_keys
+where not list_contains($known_keys, usage_key)
+group by usage_key
+order by generations desc, usage_key
+limit 10
+""".replace("{{ class_sum }}", _CLASS_SUM)
 
 
 @dataclass(frozen=True)
 class InputQuality:
     rows_without_usage: int = 0
+    rows_unclassified_usage: int = 0
     rows_metadata_not_object: int = 0
     rows_unknown_model: int = 0
     rows_unusual_names: int = 0
     rows_duplicate: int = 0  # copies of an id beyond the first, over the whole load
     unknown_models: tuple[str, ...] = ()
+    # (usage key no class reads, generations holding it), most frequent first
+    unclassified_usage_keys: tuple[tuple[str, int], ...] = ()
 
     def counts(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("rows_")}
@@ -93,9 +135,16 @@ def input_quality(
             "unusual_name": _UNUSUAL_NAME,
         },
     ).fetchone()
-    written, without_usage, not_object, unknown, unusual, models = row
+    written, without_usage, unclassified, not_object, unknown, unusual, models = row
+    unclassified_keys = []
+    if unclassified:
+        unclassified_keys = conn.execute(
+            _UNCLASSIFIED_KEYS_SQL, {"day": day, "since": since, "known_keys": list(USAGE_KEYS)}
+        ).fetchall()
     return InputQuality(
         rows_without_usage=without_usage,
+        rows_unclassified_usage=unclassified,
+        unclassified_usage_keys=tuple((key, count) for key, count in unclassified_keys),
         rows_metadata_not_object=not_object,
         rows_unknown_model=unknown,
         rows_unusual_names=unusual,
@@ -114,8 +163,29 @@ def describe(quality: InputQuality) -> list[str]:
         )
     if quality.rows_without_usage:
         lines.append(
-            f"{quality.rows_without_usage} generation(s) without usage details "
-            "(kept; their tokens count as 0)"
+            f"{quality.rows_without_usage} generation(s) without usage details (usageDetails "
+            "null, {} or no token count above 0): their cost is unknown unless Langfuse reported "
+            "a non-zero one, so they count in unpriced_calls (unpriced_reason 'no usage' in "
+            "stg_generations). Failed calls (level ERROR) are among them; for the others, record "
+            "the provider's usage on the generation (OpenAI streams report it only with "
+            "stream_options={'include_usage': True}, which cost_pipeline.llm.instrument sets)"
+        )
+    if quality.rows_unclassified_usage:
+        keys = ", ".join(f"{key!r} in {n}" for key, n in quality.unclassified_usage_keys)
+        lines.append(
+            f"{quality.rows_unclassified_usage} generation(s) whose usage the loader cannot "
+            "classify: their token classes do not add up to usageDetails.total ("
+            + (
+                f"keys no class reads: {keys}"
+                if keys
+                else "no unknown key: the known keys do not match the total"
+            )
+            + "), so their tokens are undercounted and, without a Langfuse cost, they count in "
+            "unpriced_calls (unpriced_reason 'unclassified usage' in stg_generations). Record "
+            "usage under Langfuse's usage keys (input, input_cached_tokens, "
+            "input_cache_creation, output, output_reasoning_tokens, input_audio_tokens, "
+            "output_audio_tokens, total), or have the loader learn the key "
+            "(cost_pipeline/warehouse/parse.py USAGE_KEYS)"
         )
     if quality.rows_unknown_model:
         models = ", ".join(repr(model) for model in quality.unknown_models) or "no model name"

@@ -61,8 +61,9 @@ def priced(con, rows: list[Generation], rates: Rates) -> list[tuple[Decimal, Dec
     insert_generations(con, rows)
     got = dict(
         con.execute(
+            # (all-zero counts are a generation without usage: unpriced, but still recomputed)
             "select generation_id, genai_prices_cost_usd from stg_generations "
-            "where cost_source = 'genai_prices'"
+            "where genai_prices_cost_usd is not null"
         ).fetchall()
     )
     return [(got[row.id], exact_cost(row, rates)) for row in rows]

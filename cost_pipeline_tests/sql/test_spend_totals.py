@@ -88,11 +88,20 @@ def expected_attribution(g: Generation, key: str) -> str:
 
 
 def expected_cost(g: Generation) -> tuple[Decimal | None, str]:
+    classes = (
+        g.uncached_input_tokens,
+        g.cache_read_tokens,
+        g.cache_write_tokens,
+        g.visible_output_tokens,
+        g.reasoning_tokens,
+    )
+    has_usage = sum(x or 0 for x in classes) > 0
     lf = g.langfuse_total_cost
-    if lf is not None and (lf != 0 or "total" in (g.cost_details or {})):
+    # A zero Langfuse total is a cost only for real usage; without usage the cost is unknown.
+    if lf is not None and (lf != 0 or ("total" in (g.cost_details or {}) and has_usage)):
         return lf, "langfuse"
     rates = RATES.get(g.model)
-    if rates is None:
+    if rates is None or not has_usage:
         return None, "unpriced"
     write_1h = g.cache_write_1h_tokens or 0
     cost = (

@@ -37,6 +37,10 @@ class Generation:
     cache_write_1h_tokens: int | None = 0
     visible_output_tokens: int | None = 50
     reasoning_tokens: int | None = 0
+    input_audio_tokens: int | None = 0
+    output_audio_tokens: int | None = 0
+    reported_total_tokens: int | None = None
+    derived_total_tokens: int | None = None
     langfuse_total_cost: Decimal | None = None
     cost_details: dict | None = None
     id: str = field(default_factory=lambda: f"gen-{next(_ids):06d}")
@@ -51,6 +55,8 @@ class Rates:
     cache_write_1h: Decimal
     output: Decimal
     reasoning: Decimal
+    input_audio: Decimal | None = Decimal(0)
+    output_audio: Decimal | None = Decimal(0)
 
 
 def create_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -87,8 +93,11 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
 
 def insert_rates(con: duckdb.DuckDBPyConnection, model: str, rates: Rates) -> None:
     con.execute(
-        "insert or replace into model_prices values "
-        "(?, 'test', ?, ?, ?, ?, ?, ?, ?, false, 'test', now()::timestamp)",
+        "insert or replace into model_prices (model, provider_id, priced_model_id, "
+        "input_per_token, cache_read_per_token, cache_write_per_token, cache_write_1h_per_token, "
+        "output_per_token, reasoning_per_token, input_audio_per_token, output_audio_per_token, "
+        "tiered, priced_by, updated_at) "
+        "values (?, 'test', ?, ?, ?, ?, ?, ?, ?, ?, ?, false, 'test', now()::timestamp)",
         [
             model,
             model,
@@ -98,5 +107,7 @@ def insert_rates(con: duckdb.DuckDBPyConnection, model: str, rates: Rates) -> No
             rates.cache_write_1h,
             rates.output,
             rates.reasoning,
+            rates.input_audio,
+            rates.output_audio,
         ],
     )

@@ -99,7 +99,7 @@ def usable(obs: dict[str, Any]) -> bool:
     return total is None or (type(total) in (int, float) and 0 <= total <= MAX_USD_PER_OBSERVATION)
 
 
-def expected_tokens(details: dict[str, Any] | None) -> tuple[int, int, int, int]:
+def expected_tokens(details: dict[str, Any] | None) -> tuple[int, ...]:
     def get(*keys: str) -> int | None:
         return next((details[k] for k in keys if (details or {}).get(k) is not None), None)
 
@@ -107,9 +107,30 @@ def expected_tokens(details: dict[str, Any] | None) -> tuple[int, int, int, int]
     split = None if five is None and hour is None else (five or 0) + (hour or 0)
     cache_write = get("input_cache_creation")
     if cache_write is None:
-        cache_write = split if split is not None else get("cache_creation_input_tokens")
+        cache_write = (
+            split if split is not None else get("cache_creation_input_tokens", "cache_write_tokens")
+        )
     cache_read = get("input_cached_tokens", "input_cache_read", "cache_read_input_tokens")
-    return (get("input") or 0, cache_read or 0, cache_write or 0, get("output") or 0)
+    # Aliases of one class: the first one sent; parts of one class: added up.
+    uncached = (get("input", "input_tokens") or 0) + (get("input_text_tokens") or 0)
+    output = sum(
+        get(*keys) or 0
+        for keys in (
+            ("output", "output_tokens"),
+            ("output_text_tokens",),
+            ("output_accepted_prediction_tokens",),
+            ("output_rejected_prediction_tokens",),
+        )
+    )
+    return (
+        uncached,
+        cache_read or 0,
+        cache_write or 0,
+        output,
+        get("input_audio_tokens", "input_audio") or 0,
+        get("output_audio_tokens", "output_audio") or 0,
+        get("output_reasoning_tokens", "output_reasoning", "reasoning_tokens") or 0,
+    )
 
 
 @settings(
@@ -129,6 +150,9 @@ def test_parser_accepts_exactly_the_usable_rows(stager, page):
                 row["cache_read_tokens"],
                 row["cache_write_tokens"],
                 row["visible_output_tokens"],
+                row["input_audio_tokens"],
+                row["output_audio_tokens"],
+                row["reasoning_tokens"],
             )
             assert got == expected_tokens(obs.get("usageDetails"))
         else:

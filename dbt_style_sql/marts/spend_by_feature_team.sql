@@ -1,8 +1,9 @@
 {{ config(partition_by='date') }}
 
 -- Daily LLM spend per feature and team: the table BI tools read and spend_export writes out.
--- cost_usd is complete only when unpriced_calls is 0: an unpriced generation counts in calls
--- and tokens but adds nothing to cost.
+-- cost_usd is complete only when unpriced_calls is 0: an unpriced generation (no price, no
+-- usage, or usage the loader could not classify) counts in calls and tokens but adds nothing to
+-- cost.
 
 with
 
@@ -32,6 +33,7 @@ aggregated as (
         count(*) filter (where cost_source = 'genai_prices') as genai_prices_priced_calls,
         count(*) filter (where is_error) as error_calls,
         count(*) filter (where not has_usage) as calls_without_usage,
+        count(*) filter (where unclassified_tokens <> 0) as calls_with_unclassified_usage,
 
         ---------- tokens
         sum(input_tokens)::bigint as input_tokens,
@@ -40,6 +42,8 @@ aggregated as (
         sum(cache_write_tokens)::bigint as cache_write_tokens,
         sum(output_tokens)::bigint as output_tokens,
         sum(reasoning_tokens)::bigint as reasoning_tokens,
+        sum(input_audio_tokens)::bigint as input_audio_tokens,
+        sum(output_audio_tokens)::bigint as output_audio_tokens,
         sum(total_tokens)::bigint as total_tokens,
 
         ---------- cost (USD)

@@ -1,9 +1,10 @@
 {{ config(materialized='view', partition_by='partition_date') }}
 
 -- One row per generation, attributed to a feature and a team, and priced. No generation is ever
--- dropped: missing context becomes 'unattributed', and a generation with neither a Langfuse cost
--- nor a known price is 'unpriced' (cost_usd null) so that totals admit they are incomplete
--- instead of hiding it.
+-- dropped: missing context becomes 'unattributed', and a generation whose cost is not known is
+-- 'unpriced' (cost_usd null) so that totals admit they are incomplete instead of hiding it:
+-- neither a Langfuse cost nor a known price, no token usage (a zero Langfuse cost of no usage
+-- says nothing), or usage the loader could not classify (unclassified_tokens).
 --
 -- A view (dbt's staging convention): nothing is stored, readers filter on partition_date and
 -- that filter reaches raw_generations' scan. Writing these rows cost more than the mart that
@@ -38,7 +39,9 @@ prices as (
             coalesce(cache_write_per_token, 0),
             coalesce(cache_write_1h_per_token, 0),
             coalesce(output_per_token, 0),
-            coalesce(reasoning_per_token, 0)
+            coalesce(reasoning_per_token, 0),
+            coalesce(input_audio_per_token, 0),
+            coalesce(output_audio_per_token, 0)
         ] as rates,
         list_transform(
             rates,
@@ -92,19 +95,25 @@ renamed as (
             as cache_write_1h_tokens,
         coalesce(visible_output_tokens, 0) as visible_output_tokens,
         coalesce(reasoning_tokens, 0) as reasoning_tokens,
+        coalesce(input_audio_tokens, 0) as input_audio_tokens,
+        coalesce(output_audio_tokens, 0) as output_audio_tokens,
         reported_total_tokens,
+        -- What the usage's total holds beyond the classes: tokens under keys the loader does
+        -- not know (negative: the classes hold more than the total). Usage without a total:
+        -- the sum of its counts (derived_total_tokens).
         coalesce(
-            uncached_input_tokens, cache_read_tokens, cache_write_tokens,
-            visible_output_tokens, reasoning_tokens
-        ) is not null as has_usage,
+            coalesce(reported_total_tokens, derived_total_tokens) - (
+                coalesce(uncached_input_tokens, 0) + coalesce(cache_read_tokens, 0)
+                + coalesce(cache_write_tokens, 0) + coalesce(input_audio_tokens, 0)
+                + coalesce(visible_output_tokens, 0) + coalesce(reasoning_tokens, 0)
+                + coalesce(output_audio_tokens, 0)
+            ),
+            0
+        ) as unclassified_tokens,
 
         ---------- cost as Langfuse reported it
         langfuse_total_cost,
-        -- Langfuse reports totalCost 0 when it has no price; a cost counts only when it is
-        -- non-zero or costDetails carries an explicit total (a model priced at zero).
-        coalesce(
-            langfuse_total_cost <> 0 or json_exists(cost_details, '$.total'), false
-        ) as has_langfuse_cost,
+        json_exists(cost_details, '$.total') as langfuse_cost_has_total,
 
         ---------- timings
         partition_date,
@@ -121,51 +130,83 @@ attributed as (
     select
         *,
         list_sort(list_filter(feature_tags, value -> value <> ''))[1] as tag_feature,
-        list_sort(list_filter(team_tags, value -> value <> ''))[1] as tag_team
+        list_sort(list_filter(team_tags, value -> value <> ''))[1] as tag_team,
+        -- Usage is a token count above 0 in some class: null, {} and all-zero usage are none.
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
+        + visible_output_tokens + reasoning_tokens + output_audio_tokens > 0 as has_usage
     from renamed
+
+),
+
+costed as (
+
+    select
+        *,
+        -- Langfuse reports totalCost 0 when it has no price; a cost counts only when it is
+        -- non-zero, or when costDetails carries an explicit total for real usage (a model
+        -- priced at zero: without usage, a zero total is only a price times nothing).
+        coalesce(
+            langfuse_total_cost <> 0 or (langfuse_cost_has_total and has_usage), false
+        ) as has_langfuse_cost,
+        -- Only usage that every token lands in a class of can be priced from rates: tokens
+        -- under unknown keys would be priced at 0.
+        has_usage and unclassified_tokens = 0 as has_classified_usage
+    from attributed
 
 ),
 
 priced as (
 
     select
-        attributed.*,
-        prices.model is not null as has_price,
+        costed.*,
+        -- A model priced before audio rates existed has none until the next load prices it
+        -- again (warehouse/prices.py): its audio is not priced at 0 meanwhile.
+        prices.model is not null
+        and (costed.input_audio_tokens = 0 or prices.input_audio_per_token is not null)
+        and (costed.output_audio_tokens = 0 or prices.output_audio_per_token is not null)
+            as has_price,
         -- Linear in each class; tiered models are priced at their base tier here.
         -- Exact either way: with whole pico-USD rates and token counts up to 1e9, every product
-        -- and the sum stay below 6e18, so 64-bit integers hold the cost exactly, in pico-USD.
-        -- Otherwise the rates' full 18 digits are used and the cost is rounded to 12 digits
-        -- (half away from zero), which is ~20x slower (a 128-bit rescale per generation).
+        -- and the sum (7 classes: cache writes are split in two) stay below 7.1e18, so 64-bit
+        -- integers hold the cost exactly, in pico-USD. Otherwise the rates' full 18 digits are
+        -- used and the cost is rounded to 12 digits (half away from zero), which is ~20x slower
+        -- (a 128-bit rescale per generation).
         case
             when prices.model is null then null
             when prices.has_pico_rates
-                and attributed.uncached_input_tokens between 0 and 1000000000
-                and attributed.cache_read_tokens between 0 and 1000000000
-                and attributed.cache_write_tokens between 0 and 1000000000
-                and attributed.cache_write_1h_tokens between 0 and attributed.cache_write_tokens
-                and attributed.visible_output_tokens between 0 and 1000000000
-                and attributed.reasoning_tokens between 0 and 1000000000
+                and costed.uncached_input_tokens between 0 and 1000000000
+                and costed.cache_read_tokens between 0 and 1000000000
+                and costed.cache_write_tokens between 0 and 1000000000
+                and costed.cache_write_1h_tokens between 0 and costed.cache_write_tokens
+                and costed.visible_output_tokens between 0 and 1000000000
+                and costed.reasoning_tokens between 0 and 1000000000
+                and costed.input_audio_tokens between 0 and 1000000000
+                and costed.output_audio_tokens between 0 and 1000000000
                 then (
-                    attributed.uncached_input_tokens * prices.pico_rates[1]
-                    + attributed.cache_read_tokens * prices.pico_rates[2]
-                    + (attributed.cache_write_tokens - attributed.cache_write_1h_tokens)
+                    costed.uncached_input_tokens * prices.pico_rates[1]
+                    + costed.cache_read_tokens * prices.pico_rates[2]
+                    + (costed.cache_write_tokens - costed.cache_write_1h_tokens)
                     * prices.pico_rates[3]
-                    + attributed.cache_write_1h_tokens * prices.pico_rates[4]
-                    + attributed.visible_output_tokens * prices.pico_rates[5]
-                    + attributed.reasoning_tokens * prices.pico_rates[6]
+                    + costed.cache_write_1h_tokens * prices.pico_rates[4]
+                    + costed.visible_output_tokens * prices.pico_rates[5]
+                    + costed.reasoning_tokens * prices.pico_rates[6]
+                    + costed.input_audio_tokens * prices.pico_rates[7]
+                    + costed.output_audio_tokens * prices.pico_rates[8]
                 )::decimal(38, 0) * 0.000000000001
             else (
-                attributed.uncached_input_tokens * prices.rates[1]
-                + attributed.cache_read_tokens * prices.rates[2]
-                + (attributed.cache_write_tokens - attributed.cache_write_1h_tokens)
+                costed.uncached_input_tokens * prices.rates[1]
+                + costed.cache_read_tokens * prices.rates[2]
+                + (costed.cache_write_tokens - costed.cache_write_1h_tokens)
                 * prices.rates[3]
-                + attributed.cache_write_1h_tokens * prices.rates[4]
-                + attributed.visible_output_tokens * prices.rates[5]
-                + attributed.reasoning_tokens * prices.rates[6]
+                + costed.cache_write_1h_tokens * prices.rates[4]
+                + costed.visible_output_tokens * prices.rates[5]
+                + costed.reasoning_tokens * prices.rates[6]
+                + costed.input_audio_tokens * prices.rates[7]
+                + costed.output_audio_tokens * prices.rates[8]
             )::decimal(38, 12)
         end as recomputed_cost_usd
-    from attributed
-    left join prices on attributed.model = prices.model
+    from costed
+    left join prices on costed.model = prices.model
 
 ),
 
@@ -206,24 +247,34 @@ final as (
         cache_read_tokens,
         cache_write_tokens,
         cache_write_1h_tokens,
-        uncached_input_tokens + cache_read_tokens + cache_write_tokens as input_tokens,
+        input_audio_tokens,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
+            as input_tokens,
         visible_output_tokens,
         reasoning_tokens,
-        visible_output_tokens + reasoning_tokens as output_tokens,
-        uncached_input_tokens + cache_read_tokens + cache_write_tokens
-        + visible_output_tokens + reasoning_tokens as total_tokens,
+        output_audio_tokens,
+        visible_output_tokens + reasoning_tokens + output_audio_tokens as output_tokens,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
+        + visible_output_tokens + reasoning_tokens + output_audio_tokens as total_tokens,
         reported_total_tokens,
+        unclassified_tokens,
 
         ---------- cost (USD)
         case
             when has_langfuse_cost then langfuse_total_cost
-            when has_price then recomputed_cost_usd
+            when has_price and has_classified_usage then recomputed_cost_usd
         end as cost_usd,
         case
             when has_langfuse_cost then 'langfuse'
-            when has_price then 'genai_prices'
+            when has_price and has_classified_usage then 'genai_prices'
             else 'unpriced'
         end as cost_source,
+        case
+            when has_langfuse_cost or (has_price and has_classified_usage) then null
+            when unclassified_tokens <> 0 then 'unclassified usage'
+            when not has_usage then 'no usage'
+            else 'no price'
+        end as unpriced_reason,
         case when has_langfuse_cost then langfuse_total_cost end as langfuse_cost_usd,
         case when has_price then recomputed_cost_usd end as genai_prices_cost_usd,
 

@@ -1,0 +1,131 @@
+"""A generation whose cost the usage cannot tell is unpriced, so the README's completeness rule
+(a day's cost_usd is complete only when unpriced_calls is 0) catches it: no usage at all (null,
+{} or all zero), usage with tokens no class reads, audio on a model priced without audio rates.
+Audio tokens are priced at their own rates."""
+
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from cost_pipeline_tests.sql.model_runner import run_models
+from cost_pipeline_tests.sql.warehouse_tables import (
+    Generation,
+    Rates,
+    create_contract_tables,
+    insert_generations,
+    insert_rates,
+)
+
+DAY = date(2026, 6, 11)
+TEXT = Decimal("0.000001")
+AUDIO_IN = Decimal("0.00004")
+AUDIO_OUT = Decimal("0.00008")
+NO_TOKENS = {
+    "uncached_input_tokens": 0,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "cache_write_1h_tokens": 0,
+    "visible_output_tokens": 0,
+    "reasoning_tokens": 0,
+}
+CASES = {
+    # name: (generation fields, cost_source, unpriced_reason, cost_usd)
+    "no-usage": (NO_TOKENS, "unpriced", "no usage", None),
+    "null-usage": ({name: None for name in NO_TOKENS}, "unpriced", "no usage", None),
+    # Langfuse's total for zero usage is a price times nothing, not a cost.
+    "zero-usage-zero-langfuse": (
+        {**NO_TOKENS, "reported_total_tokens": 0, "langfuse_total_cost": Decimal(0),
+         "cost_details": {"input": 0, "output": 0, "total": 0}},
+        "unpriced", "no usage", None,
+    ),
+    "zero-usage-langfuse-cost": (
+        {**NO_TOKENS, "langfuse_total_cost": Decimal("0.02"), "cost_details": {"total": 0.02}},
+        "langfuse", None, Decimal("0.02"),
+    ),
+    # The classes (100 input + 50 output) against the total: tokens under unknown keys ...
+    "unknown-keys": (
+        {"reported_total_tokens": 200}, "unpriced", "unclassified usage", None,
+    ),
+    "unknown-keys-no-total": (
+        {"derived_total_tokens": 190}, "unpriced", "unclassified usage", None,
+    ),
+    # ... or classes holding more than the total (two keys counted in one class).
+    "classes-over-total": (
+        {"reported_total_tokens": 100}, "unpriced", "unclassified usage", None,
+    ),
+    "unknown-keys-langfuse-cost": (
+        {"reported_total_tokens": 200, "langfuse_total_cost": Decimal("0.5"),
+         "cost_details": {"total": 0.5}},
+        "langfuse", None, Decimal("0.5"),
+    ),
+    # Loaded before the audio columns existed: its audio is in the total, in no class.
+    "old-row-with-audio": (
+        {"input_audio_tokens": None, "output_audio_tokens": None, "reported_total_tokens": 3150},
+        "unpriced", "unclassified usage", None,
+    ),
+    "total-matches": ({"reported_total_tokens": 150}, "genai_prices", None, 150 * TEXT),
+    "audio": (
+        {"input_audio_tokens": 1500, "output_audio_tokens": 800, "reported_total_tokens": 2450},
+        "genai_prices", None, 150 * TEXT + 1500 * AUDIO_IN + 800 * AUDIO_OUT,
+    ),
+    "audio-model-without-audio-rates": (
+        {"model": "stale-rates", "input_audio_tokens": 10},
+        "unpriced", "no price", None,
+    ),
+    "text-model-without-audio-rates": ({"model": "stale-rates"}, "genai_prices", None, 150 * TEXT),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    create_contract_tables(connection)
+    insert_rates(connection, "m", Rates(*[TEXT] * 6, input_audio=AUDIO_IN, output_audio=AUDIO_OUT))
+    # A row priced before the audio rates existed (migration 004): no audio rates.
+    insert_rates(connection, "stale-rates", Rates(*[TEXT] * 6, input_audio=None, output_audio=None))
+    rows = [
+        Generation(DAY, **{"model": "m", **fields}, metadata={"feature": name, "team": "t"})
+        for name, (fields, *_) in CASES.items()
+    ]
+    insert_generations(connection, rows)
+    run_models(connection, DAY)
+    yield connection
+    connection.close()
+
+
+def test_cost_source_and_reason_of_each_case(con):
+    got = {
+        feature: (source, reason, cost)
+        for feature, source, reason, cost in con.execute(
+            "select feature, cost_source, unpriced_reason, cost_usd from stg_generations"
+        ).fetchall()
+    }
+    assert got == {name: tuple(case[1:]) for name, case in CASES.items()}
+
+
+def test_the_mart_counts_them_as_unpriced_and_by_kind(con):
+    rows = con.execute(
+        "select feature, calls, unpriced_calls, calls_without_usage, "
+        "calls_with_unclassified_usage, input_tokens, output_tokens, total_tokens, "
+        "input_audio_tokens, output_audio_tokens from spend_by_feature_team"
+    ).fetchall()
+    mart = {row[0]: row[1:] for row in rows}
+    unpriced = {name for name, case in CASES.items() if case[1] == "unpriced"}
+    assert {name for name, row in mart.items() if row[1]} == unpriced
+    assert {name for name, row in mart.items() if row[2]} == {
+        "no-usage",
+        "null-usage",
+        "zero-usage-zero-langfuse",
+        "zero-usage-langfuse-cost",
+    }
+    assert {name for name, row in mart.items() if row[3]} == {
+        "unknown-keys",
+        "unknown-keys-no-total",
+        "classes-over-total",
+        "unknown-keys-langfuse-cost",
+        "old-row-with-audio",
+    }
+    # Audio counts in input and output tokens.
+    assert mart["audio"][4:] == (1600, 850, 2450, 1500, 800)

@@ -1,7 +1,8 @@
 """Data quality checks on the spend chain, evaluated per daily partition.
 
-- ``raw_generations / unique_ids`` (ERROR, blocking): one row per observation id, no null ids;
-  duplicates would double-count spend downstream, so the chain stops.
+- ``raw_generations / unique_ids`` (ERROR, blocking): one row per observation id, no null ids,
+  and no id also stored under a neighbouring day; duplicates would double-count spend
+  downstream, so the chain stops.
 - ``spend_by_feature_team / unattributed_share`` (WARN): share of the day's spend that has no
   feature or no team, above COST_PIPELINE_UNATTRIBUTED_WARN_SHARE (default 0.2).
 - ``spend_by_feature_team / unpriced_calls`` (WARN): generations with neither a Langfuse cost nor
@@ -20,6 +21,7 @@ import dagster as dg
 from cost_pipeline import settings
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.sql.preview import markdown_table
+from cost_pipeline.warehouse.cross_day import NEIGHBOUR_DAYS
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 UNATTRIBUTED = "unattributed"
@@ -47,36 +49,47 @@ def _window(context: dg.AssetCheckExecutionContext) -> dict[str, date]:
     asset="raw_generations",
     name="unique_ids",
     blocking=True,
-    description="Every generation id appears once and is not null in the partition.",
+    description="Every generation id is not null and appears once in the partition and its "
+    "neighbouring days.",
 )
 def unique_ids(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     with warehouse.get_connection(read_only=True) as con:
-        rows, null_ids, duplicated, sample = con.execute(
+        rows, null_ids, duplicated, on_other_days, sample = con.execute(
             """
             with in_window as (
                 select id from raw_generations
                 where partition_date >= $start and partition_date < $end
             ),
+            neighbours as (
+                select id from raw_generations
+                where partition_date >= $start - $days and partition_date < $start
+                    or partition_date >= $end and partition_date < $end + $days
+            ),
             duplicates as (
                 select id from in_window where id is not null group by id having count(*) > 1
+            ),
+            on_other_days as (
+                select distinct id from in_window where id in (select id from neighbours)
             )
             select
                 (select count(*) from in_window),
                 (select count(*) from in_window where id is null),
                 (select count(*) from duplicates),
-                (select list(id order by id)[1:10] from duplicates)
+                (select count(*) from on_other_days),
+                (select list(id order by id)[1:10] from (from duplicates union from on_other_days))
             """,
-            _window(context),
+            {**_window(context), "days": NEIGHBOUR_DAYS},
         ).fetchone()
     return dg.AssetCheckResult(
-        passed=null_ids == 0 and duplicated == 0,
+        passed=null_ids == 0 and duplicated == 0 and on_other_days == 0,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "rows": rows,
             "null_ids": null_ids,
             "duplicated_ids": duplicated,
+            "ids_also_on_neighbouring_days": on_other_days,
             "sample_duplicates": ", ".join(sample or []) or "none",
         },
     )

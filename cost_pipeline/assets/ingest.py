@@ -151,6 +151,10 @@ def materialization_metadata(reports: list[PartitionReport]) -> dict[str, dg.Met
         # Odd but usable input (rows_duplicate, rows_without_usage, ...): see warehouse/quality.
         **_quality_counts(reports),
         "rejected_by_reason": dg.MetadataValue.json(_rejected_by_reason(reports)),
+        # Usage keys no token class reads: generations holding each (rows_unclassified_usage).
+        "unclassified_usage_keys": dg.MetadataValue.json(_unclassified_usage_keys(reports)),
+        # Copies of one generation on two neighbouring days: the older one is removed.
+        "older_copies_removed": dg.MetadataValue.json(_older_copies_removed(reports)),
         "partition_rows": dg.MetadataValue.int(int(total(lambda r: r.partition_rows))),
         "pages": dg.MetadataValue.int(int(total(lambda r: r.totals.pages))),
         "api_requests": dg.MetadataValue.int(int(total(lambda r: r.api["requests"]))),
@@ -178,6 +182,20 @@ def _quality_counts(reports: list[PartitionReport]) -> dict[str, dg.MetadataValu
     for report in reports:
         counts.update(report.quality.counts())
     return {name: dg.MetadataValue.int(counts[name]) for name in InputQuality().counts()}
+
+
+def _older_copies_removed(reports: list[PartitionReport]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for report in reports:
+        counts.update({day.isoformat(): n for day, n in report.older_copies_removed.items()})
+    return dict(sorted(counts.items()))
+
+
+def _unclassified_usage_keys(reports: list[PartitionReport]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for report in reports:
+        counts.update(dict(report.quality.unclassified_usage_keys))
+    return dict(counts.most_common())
 
 
 def _rejected_by_reason(reports: list[PartitionReport]) -> dict[str, int]:

@@ -19,6 +19,8 @@ from cost_pipeline.assets.ingest_types import (
 from cost_pipeline.langfuse import InvalidPageError, ObservationsClient
 from cost_pipeline.langfuse.secrets import scrub
 from cost_pipeline.settings import attribution_keys
+from cost_pipeline.warehouse.cross_day import CrossDayResult, settle_cross_day_copies
+from cost_pipeline.warehouse.cross_day import describe as describe_cross_day
 from cost_pipeline.warehouse.load_memory import LoadMemory
 from cost_pipeline.warehouse.loading_session import for_loading
 from cost_pipeline.warehouse.plan import RESUMED, LoadPlan, WindowTask, plan_load
@@ -66,6 +68,7 @@ class PartitionReport:
     restarts: int
     quality: InputQuality = field(default_factory=InputQuality)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    older_copies_removed: dict[date, int] = field(default_factory=dict)
 
 
 def load_partition(
@@ -112,6 +115,7 @@ def load_partition(
         restarts=restarts,
         quality=end.quality,
         rejected_by_reason=end.rejected_by_reason,
+        older_copies_removed=end.cross_day.removed_by_day,
     )
 
 
@@ -177,6 +181,7 @@ class _LoadEnd:
     models_priced: int = 0
     quality: InputQuality = field(default_factory=InputQuality)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    cross_day: CrossDayResult = field(default_factory=lambda: CrossDayResult({}))
 
 
 def _record_end(
@@ -198,6 +203,14 @@ def _record_end(
         with warehouse.get_connection() as conn:
             pipeline.memory.apply(conn)
             priced = refresh_model_prices(conn, day, now) if status == COMPLETE else 0
+            cross_day = CrossDayResult({})
+            if status == COMPLETE:
+                cross_day = pipeline.memory.run(
+                    conn,
+                    lambda: settle_cross_day_copies(conn, day),
+                    f"raw_generations {day}: one copy per generation across neighbouring days",
+                    log.warning,
+                )
             finish_load(conn, day, status, now, duration, error)
             record_run(
                 conn,
@@ -258,7 +271,7 @@ def _record_end(
                 f"(rows are in rejected_generations)"
             )
     if status == COMPLETE:
-        for line in describe(quality):
+        for line in [*describe_cross_day(day, cross_day), *describe(quality)]:
             log.warning(f"raw_generations {day}: {line}")
         log.info(
             f"raw_generations {day}: done in {duration:.1f}s: {totals.rows_loaded:,} rows "
@@ -271,6 +284,7 @@ def _record_end(
         models_priced=priced,
         quality=quality,
         rejected_by_reason={str(reason): int(count) for reason, count in reasons},
+        cross_day=cross_day,
     )
 
 

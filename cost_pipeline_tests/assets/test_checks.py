@@ -5,7 +5,7 @@ columns (the real loader has its own tests); the duplicate-id case drops the pri
 model a broken loader.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -71,6 +71,18 @@ def test_duplicate_ids_fail_with_error_and_block_the_models(tmp_path):
     assert check.metadata["duplicated_ids"].value == 1
     assert rows[0].id in check.metadata["sample_duplicates"].value
     assert "unpriced_calls" not in checks  # the blocked mart never ran, nor its checks
+
+
+def test_an_id_also_stored_under_the_next_day_fails_the_check(tmp_path):
+    rows = attributed(2)
+    rows.append(Generation(DAY + timedelta(days=1), id=rows[0].id, model=PRICED))
+    rows.append(Generation(DAY + timedelta(days=2), id=rows[1].id, model=PRICED))  # too far
+    _, checks = run_chain(tmp_path, rows)
+    check = checks["unique_ids"]
+    assert not check.passed
+    assert check.metadata["duplicated_ids"].value == 0
+    assert check.metadata["ids_also_on_neighbouring_days"].value == 1
+    assert check.metadata["sample_duplicates"].value == rows[0].id
 
 
 def test_unattributed_share_warns_above_threshold(tmp_path, monkeypatch):

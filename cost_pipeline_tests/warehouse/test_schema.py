@@ -1,6 +1,6 @@
 import duckdb
 
-from cost_pipeline.warehouse.schema import ensure_schema
+from cost_pipeline.warehouse.schema import ensure_schema, migration_files
 from cost_pipeline.warehouse.sql_files import read_sql
 
 # The raw_generations contract of ARCHITECTURE.md, column by column.
@@ -12,6 +12,7 @@ RAW_GENERATIONS = {
     "start_time": "TIMESTAMP",
     "end_time": "TIMESTAMP",
     "completion_start_time": "TIMESTAMP",
+    "updated_at": "TIMESTAMP",
     "type": "VARCHAR",
     "name": "VARCHAR",
     "level": "VARCHAR",
@@ -32,6 +33,9 @@ RAW_GENERATIONS = {
     "visible_output_tokens": "BIGINT",
     "reasoning_tokens": "BIGINT",
     "reported_total_tokens": "BIGINT",
+    "input_audio_tokens": "BIGINT",
+    "output_audio_tokens": "BIGINT",
+    "derived_total_tokens": "BIGINT",
     "langfuse_total_cost": "DECIMAL(38,12)",
     "langfuse_input_cost": "DECIMAL(38,12)",
     "langfuse_output_cost": "DECIMAL(38,12)",
@@ -53,6 +57,8 @@ MODEL_PRICES = {
     "cache_write_1h_per_token": "DECIMAL(38,18)",
     "output_per_token": "DECIMAL(38,18)",
     "reasoning_per_token": "DECIMAL(38,18)",
+    "input_audio_per_token": "DECIMAL(38,18)",
+    "output_audio_per_token": "DECIMAL(38,18)",
     "tiered": "BOOLEAN",
     "priced_by": "VARCHAR",
     "updated_at": "TIMESTAMP",
@@ -85,7 +91,7 @@ def test_tables_match_the_contract(tmp_path):
 def test_migrations_apply_once(tmp_path):
     path = str(tmp_path / "w.duckdb")
     with duckdb.connect(path) as conn:
-        assert ensure_schema(conn) == [1, 2]
+        assert ensure_schema(conn) == [version for version, _ in migration_files()]
         conn.execute(
             "insert into raw_generations (id, partition_date, start_time, loaded_at) "
             "values ('x', '2026-11-20', '2026-11-20 01:00', '2026-11-21')"
@@ -109,7 +115,7 @@ def test_dropping_the_primary_key_keeps_every_row(tmp_path):
             "loaded_at) values ('kept', '2026-11-20', '2026-11-20 01:00', ['a'], "
             "'{\"feature\": \"x\"}', '2026-11-21')"
         )
-        assert ensure_schema(conn) == [2]
+        assert ensure_schema(conn) == [version for version, _ in migration_files()][1:]
         assert columns(conn, "raw_generations") == RAW_GENERATIONS
         assert conn.execute("select id, tags, metadata from raw_generations").fetchall() == [
             ("kept", ["a"], '{"feature": "x"}')

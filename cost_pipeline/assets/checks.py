@@ -147,7 +147,8 @@ def unattributed_share(
     asset="spend_by_feature_team",
     name="unpriced_calls",
     description="Every generation has a cost (from Langfuse or genai-prices); otherwise "
-    "cost_usd is a lower bound.",
+    "cost_usd is a lower bound. Says why each is unpriced: no price for its model, no usage, "
+    "or usage under token keys the loader does not know.",
 )
 def unpriced_calls(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
@@ -165,6 +166,12 @@ def unpriced_calls(
             "and cost_source = 'unpriced' group by all order by calls desc, model limit 10",
             window,
         ).fetchall()
+        reasons = con.execute(
+            "select unpriced_reason, count(*) as calls from stg_generations "
+            "where partition_date >= $start and partition_date < $end "
+            "and cost_source = 'unpriced' group by all order by calls desc, unpriced_reason",
+            window,
+        ).fetchall()
     return dg.AssetCheckResult(
         passed=unpriced == 0,
         severity=dg.AssetCheckSeverity.WARN,
@@ -172,6 +179,9 @@ def unpriced_calls(
             "unpriced_calls": unpriced,
             "calls": calls,
             "unpriced_models": dg.MetadataValue.md(markdown_table(["model", "calls"], models)),
+            "unpriced_by_reason": {str(reason): int(count) for reason, count in reasons},
+            "summary": f"{unpriced} of {calls} calls unpriced"
+            + "".join(f", {count} {reason}" for reason, count in reasons),
         },
     )
 

@@ -54,6 +54,7 @@ def run_days(days: list[date], console: Console, instance: dg.DagsterInstance) -
             outcome.rows_loaded += _rows_loaded(result)
             outcome.failed_checks += [
                 f"{day} {e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+                + (f": {e.metadata['summary'].value}" if "summary" in e.metadata else "")
                 for e in result.get_asset_check_evaluations()
                 if not e.passed
             ]

@@ -5,6 +5,7 @@ columns (the real loader has its own tests); the duplicate-id case drops the pri
 model a broken loader.
 """
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -115,3 +116,24 @@ def test_unpriced_calls_warn_and_name_the_models(tmp_path):
     assert check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["unpriced_calls"].value == 1
     assert "mystery-model" in check.metadata["unpriced_models"].value
+    assert check.metadata["unpriced_by_reason"].value == {"no price": 1}
+
+
+def test_unpriced_calls_say_why_each_is_unpriced(tmp_path):
+    no_usage = Generation(
+        DAY, model=PRICED, uncached_input_tokens=0, visible_output_tokens=0, reported_total_tokens=0
+    )
+    unknown_keys = Generation(DAY, model=PRICED, reported_total_tokens=900)  # classes hold 150
+    rows = [*attributed(2), no_usage, replace(no_usage, id="no-usage-2"), unknown_keys]
+    rows += attributed(1, model="mystery-model")
+    _, checks = run_chain(tmp_path, rows)
+    check = checks["unpriced_calls"]
+    assert not check.passed
+    assert check.metadata["unpriced_by_reason"].value == {
+        "no usage": 2,
+        "no price": 1,
+        "unclassified usage": 1,
+    }
+    assert check.metadata["summary"].value == (
+        "4 of 6 calls unpriced, 2 no usage, 1 no price, 1 unclassified usage"
+    )

@@ -177,12 +177,10 @@ class ObservationsClient:
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
             return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+        if response is None:  # like a cut page: ask again
+            self.stats.count_request(0, ok=False)
+            return self._undecodable(body), None
         status = response.status_code
-        if isinstance(body, str):
-            if status == 200:  # like a cut page: ask again
-                self.stats.count_request(response.num_bytes_downloaded, ok=False)
-                return self._undecodable(response, body), None
-            body = b""  # an error status says enough without its body
         if status == 200:
             try:
                 page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
@@ -198,15 +196,20 @@ class ObservationsClient:
             return f"HTTP {status}: {self._server_message(body)}", _retry_after(response, body)
         raise LangfuseRequestError(self._request_message(status, body))
 
-    def _get(self, params: list[tuple[str, str]]) -> tuple[httpx.Response, bytes | str]:
-        """The response and its body, or (as text) why the body could not be decoded."""
-        with self._http.stream("GET", OBSERVATIONS_PATH, params=params) as response:
-            try:
-                return response, response.read()
-            except httpx.DecodingError as exc:
-                # Not a TransportError: the connection was fine, the bytes were not what the
-                # Content-Encoding header said (a proxy or server bug).
-                return response, f"{type(exc).__name__}: {exc}"
+    def _get(
+        self, params: list[tuple[str, str]]
+    ) -> tuple[httpx.Response, bytes] | tuple[None, str]:
+        """The response and its body, or no response and why its body could not be decoded."""
+        try:
+            response = self._http.get(OBSERVATIONS_PATH, params=params)
+        except httpx.DecodingError as exc:
+            # Not a TransportError: the connection was fine, the bytes were not what the
+            # Content-Encoding header said (a proxy or server bug). Read this way rather than
+            # streamed: streaming the 1.6 MB pages raised the loader's peak RSS by ~12 MB
+            # (BENCHMARKS.md, "Late evening"), and a response that cannot be decoded is retried
+            # whatever its status.
+            return None, f"{type(exc).__name__}: {exc}"
+        return response, response.content
 
     def wait_before_retry(
         self,
@@ -235,10 +238,9 @@ class ObservationsClient:
     def _scrub(self, text: str) -> str:
         return self._scrubber.scrub(text)
 
-    def _undecodable(self, response: httpx.Response, reason: str) -> str:
-        encoding = response.headers.get("Content-Encoding", "none")
+    def _undecodable(self, reason: str) -> str:
         return self._scrub(
-            f"a 200 response's body does not match its Content-Encoding ({encoding}): {reason}; "
+            f"a response's body does not match its Content-Encoding header: {reason}; "
             "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
         )
 

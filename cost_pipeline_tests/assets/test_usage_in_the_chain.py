@@ -22,14 +22,12 @@ from langfuse import Langfuse
 
 from cost_pipeline.assets.ingest import raw_generations
 from cost_pipeline.assets.models import sql_model_assets
-from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.llm import instrument, recorded_at
 from cost_pipeline.llm.pricing import TokenUsage, price_usage
-from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.conftest import LocalServer
 from cost_pipeline_tests.local.otlp_builders import NS, generation, post_protobuf
 from cost_pipeline_tests.reliability.support import day_start, failure_text, log_messages
-from cost_pipeline_tests.warehouse.loading import wait_until
+from cost_pipeline_tests.warehouse.loading import serve_local_resources, wait_until
 from cost_pipeline_tests.warehouse.observations import observation
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("usage_in_the_chain")]
@@ -133,14 +131,7 @@ def loaded(tmp_path_factory):
         result = dg.materialize(
             [raw_generations, *sql_model_assets],
             partition_key=DAY.isoformat(),
-            resources={
-                "warehouse": WarehouseResource(database=str(database)),
-                "langfuse": LangfuseResource(
-                    base_url=server.base_url,
-                    public_key=server.public_key,
-                    secret_key=server.secret_key,
-                ),
-            },
+            resources=serve_local_resources(server, database),
             instance=instance,
             raise_on_error=False,
         )

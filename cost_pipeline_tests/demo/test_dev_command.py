@@ -55,17 +55,23 @@ def ui_answers(url: str):
         return False
 
 
-def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
+def start_dev(tmp_path, preexec_fn):
+    """`cost-pipeline dev` in its own session (so a test can signal the whole group)."""
     home, ui_port = tmp_path / "home", free_port()
     env = {**os.environ, "COST_PIPELINE_HOME": str(home), "HOME": str(tmp_path)}
     command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
                "--ui-port", str(ui_port)]  # fmt: skip
     log = (tmp_path / "dev.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True, preexec_fn=preexec_fn)  # fmt: skip
+    return process, home, ui_port, log
+
+
+def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
     # Own process group, so the test can send Ctrl-C to it like a terminal does. A suite started
     # in the background (`make test &`) runs with SIGINT ignored, which children inherit; a
     # terminal's Ctrl-C always has its default action, so the child gets that back.
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True, preexec_fn=interruptible)  # fmt: skip
+    process, home, ui_port, log = start_dev(tmp_path, interruptible)
     try:
         runtime = home / "langfuse-local" / "serve-local.json"
         server = wait_for(
@@ -120,13 +126,7 @@ def session_members(session: int) -> list[str]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_kill_stops_the_ui_too_when_started_in_the_background(tmp_path):
     """`make dev &` and nohup start us with SIGINT ignored; `kill` must still stop Dagster."""
-    home, ui_port = tmp_path / "home", free_port()
-    env = {**os.environ, "COST_PIPELINE_HOME": str(home), "HOME": str(tmp_path)}
-    command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
-               "--ui-port", str(ui_port)]  # fmt: skip
-    log = (tmp_path / "dev.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True, preexec_fn=ignore_sigint)  # fmt: skip
+    process, _, ui_port, log = start_dev(tmp_path, ignore_sigint)
     try:
         wait_for(lambda: ui_answers(f"http://127.0.0.1:{ui_port}"), 180, "the Dagster UI", process)
         assert len(session_members(process.pid)) > 2  # us, dg dev, webserver, daemon, ...

@@ -33,6 +33,28 @@ def spread_over(day: date, count: int, prefix: str, **overrides: Any) -> list[di
     ]
 
 
+def serve_local_resources(
+    server: Any,
+    database: Path,
+    *,
+    secret: str | None = None,
+    read_timeout_s: float = 60.0,
+    connection_config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The warehouse and langfuse resources for a DuckDB file loaded from ``server``."""
+    return {
+        "warehouse": WarehouseResource(
+            database=str(database), connection_config=connection_config or {}
+        ),
+        "langfuse": LangfuseResource(
+            base_url=server.base_url,
+            public_key=server.public_key,
+            secret_key=secret or server.secret_key,
+            read_timeout_s=read_timeout_s,
+        ),
+    }
+
+
 def materialize(
     server: Any,
     database: Path,
@@ -45,17 +67,13 @@ def materialize(
     instance: dg.DagsterInstance | None = None,
     **config: Any,
 ) -> dg.ExecuteInProcessResult:
-    resources = {
-        "warehouse": WarehouseResource(
-            database=str(database), connection_config=connection_config or {}
-        ),
-        "langfuse": LangfuseResource(
-            base_url=server.base_url,
-            public_key=server.public_key,
-            secret_key=secret or server.secret_key,
-            read_timeout_s=read_timeout_s,
-        ),
-    }
+    resources = serve_local_resources(
+        server,
+        database,
+        secret=secret,
+        read_timeout_s=read_timeout_s,
+        connection_config=connection_config,
+    )
     run_config = {"ops": {"raw_generations": {"config": {"retry_base_delay_s": 0.01, **config}}}}
     return dg.materialize(
         [raw_generations],

@@ -160,14 +160,17 @@ def stage_batch(
 
 
 def register_batch_pages(conn: duckdb.DuckDBPyConnection, pages: list[SpooledPage]) -> None:
-    """Temp table ``batch_pages``: each page file with its fetch order and window."""
+    """Temp table ``batch_pages``: each page file with its position in the batch's file list
+    (read_json's ``file_index``), fetch order and window."""
     conn.execute(
         "create or replace temp table batch_pages as select "
-        "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as seq, "
+        "unnest(?::varchar[]) as filename, unnest(?::bigint[]) as file_index, "
+        "unnest(?::bigint[]) as seq, "
         "unnest(?::timestamp[]) as window_from, unnest(?::timestamp[]) as window_to, "
         "unnest(?::timestamp[]) as owned_from",
         [
             [p.path for p in pages],
+            list(range(len(pages))),
             [p.seq for p in pages],
             [p.window_from for p in pages],
             [p.window_to for p in pages],

@@ -83,7 +83,7 @@ def load_partition(
     started_at, t0 = utc_now(), time.monotonic()
     # Bounded memory, one DuckDB thread per query.
     loading = for_loading(warehouse)
-    memory = LoadMemory(adjustable=loading.memory_limit_is_default)
+    memory = LoadMemory(loading.user_memory_limit)
     plan, counters = _begin(day, loading, options, started_at)
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "

@@ -30,7 +30,7 @@ from cost_pipeline.assets.ingest_types import (
 from cost_pipeline.langfuse import ObservationsClient
 from cost_pipeline.langfuse.windows import WindowQueue
 from cost_pipeline.warehouse.batch_result import BatchResult
-from cost_pipeline.warehouse.load_memory import LoadMemory
+from cost_pipeline.warehouse.load_memory import LoadMemory, WorkTooLarge
 from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -161,6 +161,20 @@ class IngestPipeline:
             return pages.get()
 
     def _commit(self, batch: list[SpooledPage]) -> None:
+        try:
+            self._commit_whole(batch)
+        except WorkTooLarge as exc:
+            # Pages of one window stay in fetch order across the halves, so writing them one
+            # after the other is the same as taking two smaller batches off the queue.
+            half = len(batch) // 2
+            self.log.warning(
+                f"{exc}; writing it as two batches of {half} and {len(batch) - half} page(s) "
+                "within the same limit"
+            )
+            self._commit(batch[:half])
+            self._commit(batch[half:])
+
+    def _commit_whole(self, batch: list[SpooledPage]) -> None:
         stats = self.client.stats.snapshot()
         before = replace(
             self.counters,
@@ -192,6 +206,7 @@ class IngestPipeline:
             lambda: write_batch(conn, self.day, batch, self._next_loaded_at(), before),
             f"raw_generations {self.day}: writing a batch of {len(batch)} page(s)",
             self.log.warning,
+            divisible=len(batch) > 1,
         )
 
     def _next_loaded_at(self) -> datetime:

@@ -1,10 +1,14 @@
-"""DuckDB's memory_limit over one load: the loader's small default, doubled when work runs out.
+"""DuckDB's memory_limit over one load: the loader's small default, kept whenever work can be
+split, doubled when it cannot.
 
-The default keeps a load's peak RSS flat and small (loading_session.py). A batch of unusually
-large rows (say, 40 KB of metadata each) needs more: rather than fail the load, the statement
-is rolled back (each batch and each end-of-load query is its own transaction) and run again with
-twice the limit, which then holds for the rest of the load, up to MAX_AUTO_MEMORY_LIMIT_MB. A
-limit the user set is theirs: it is never raised, and running out says which settings to change.
+The default keeps a load's peak RSS flat and small (loading_session.py). Work that runs out of it
+is rolled back (each batch and each end-of-load query is its own transaction). A batch of several
+pages is then written as smaller batches within the same limit (WorkTooLarge), so one batch of
+larger-than-usual rows does not raise the memory the rest of the load holds. When that keeps
+happening (the day's rows are all large, and every failed attempt is work thrown away), or work
+cannot be split (one page, an end-of-load query), it runs again with twice the limit, which then
+holds for the rest of the load, up to MAX_AUTO_MEMORY_LIMIT_MB. A limit the user set is theirs: it
+is never raised (work is split as far as it goes), and running out says which settings to change.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from cost_pipeline.warehouse.inline_params import sql_literal
 
 DEFAULT_MEMORY_LIMIT_MB = 96
 MAX_AUTO_MEMORY_LIMIT_MB = 1024
+# Splits a load makes within the default limit before it doubles the limit instead.
+MAX_SPLITS_BEFORE_RAISING = 4
 
 T = TypeVar("T")
 
@@ -26,10 +32,21 @@ class LoadOutOfMemoryError(RuntimeError):
     """Work needed more memory than the load may use; the message names the settings."""
 
 
+class WorkTooLarge(Exception):
+    """Divisible work ran out of memory and was rolled back: do it in smaller pieces."""
+
+
 class LoadMemory:
-    def __init__(self, adjustable: bool) -> None:
-        self.adjustable = adjustable  # False: the user set memory_limit
+    def __init__(self, user_limit: str | None = None) -> None:
+        """``user_limit``: the memory_limit the user set in the warehouse resource, if any."""
+        self.user_limit = user_limit
+        self.adjustable = user_limit is None
         self.limit_mb = DEFAULT_MEMORY_LIMIT_MB
+        self.splits = 0
+
+    @property
+    def limit_text(self) -> str:
+        return f"{self.limit_mb}MB" if self.user_limit is None else self.user_limit
 
     def apply(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Carry a raised limit over to a newly opened connection."""
@@ -42,17 +59,24 @@ class LoadMemory:
         work: Callable[[], T],
         what: str,
         warn: Callable[[str], None],
+        divisible: bool = False,
     ) -> T:
         """``work()`` (which must roll back what it did when it fails), again with twice the
-        memory each time DuckDB runs out, as far as this load may go."""
+        memory each time DuckDB runs out, as far as this load may go. Divisible work that runs
+        out raises WorkTooLarge instead, while this load may still split."""
         while True:
             try:
                 return work()
             except duckdb.OutOfMemoryException as exc:
                 before = self.limit_mb
+                if divisible and (not self.adjustable or self.splits < MAX_SPLITS_BEFORE_RAISING):
+                    self.splits += 1
+                    raise WorkTooLarge(
+                        f"{what} needed more than DuckDB's memory_limit of {self.limit_text}"
+                    ) from exc
                 if not self.adjustable or before * 2 > MAX_AUTO_MEMORY_LIMIT_MB:
                     raise LoadOutOfMemoryError(
-                        f"DuckDB ran out of memory {what} within memory_limit {before}MB "
+                        f"DuckDB ran out of memory {what} within memory_limit {self.limit_text} "
                         f"({exc}). Set a higher memory_limit in the warehouse resource's "
                         "connection_config, or a lower batch_pages in the raw_generations run "
                         "config."

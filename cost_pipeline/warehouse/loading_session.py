@@ -5,13 +5,14 @@ Measured on a 1M-generation day (BENCHMARKS.md, loader section):
   cost ~25% more CPU-seconds per row, CPU the HTTP fetchers and a local Langfuse would rather
   have. One thread also keeps rows in file order, which the careful path relies on.
 - memory_limit: without one DuckDB keeps every block it wrote cached (RSS grew to ~700 MB over
-  the day); with it the loader stays flat from 100k to 1M rows. A one-pass batch needs ~90MB
-  whatever its size (read_json's fixed 32 MiB buffer, the table's open segments, the row group
-  being compressed: 88MB runs out, even for one-page batches); the careful path's 25-page
-  staging fits in the same 96MB. A 16,384-row group of unusually large rows needs more: the
-  load then doubles the limit for the rest of its work (load_memory.py). A ``memory_limit``
-  set in the warehouse resource's ``connection_config`` wins over these defaults and is never
-  raised.
+  the day); with it the loader stays flat from 100k to 1M rows. A one-pass batch of typical
+  rows (~1.6 KB) needs ~76-80MB up to 16 pages and ~90-92MB from 17 pages on, however many:
+  read_json's reader holds ~38 MB whatever it reads, and DuckDB keeps the rows until 16,384 of
+  them make a row group, which it then compresses and writes. Smaller batches are no cheaper
+  once past that, and cost CPU: 16-page batches took ~6 CPU-s more per 1M rows than 25-page
+  ones. A batch that runs out is split, and past a few splits the limit is doubled
+  (load_memory.py). A ``memory_limit`` set in the warehouse resource's ``connection_config``
+  wins over these defaults and is never raised.
 - allocator_flush_threshold / allocator_bulk_deallocation_flush_threshold: return freed memory
   to the OS after each query and after each large free instead of keeping it cached in the
   allocator (the second: ~15-20 MB less peak RSS for ~1 s more system CPU per 1M rows).
@@ -55,9 +56,9 @@ class InliningConnection:
 class LoadingWarehouse(WarehouseResource):
     """The warehouse as a load uses it: connections that never bind Python values."""
 
-    # True when memory_limit is the loader's default, which a load may raise when a batch of
-    # unusually large rows needs more; False when the user set one.
-    memory_limit_is_default: bool = True
+    # The memory_limit the user set, if any: the loader's default may be raised when work of
+    # unusually large rows needs more, the user's never is.
+    user_memory_limit: str | None = None
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -70,5 +71,9 @@ def for_loading(warehouse: WarehouseResource) -> LoadingWarehouse:
     return LoadingWarehouse(
         database=warehouse.database,
         connection_config={**LOADING_SETTINGS, **warehouse.connection_config},
-        memory_limit_is_default="memory_limit" not in warehouse.connection_config,
+        user_memory_limit=(
+            str(warehouse.connection_config["memory_limit"])
+            if "memory_limit" in warehouse.connection_config
+            else None
+        ),
     )

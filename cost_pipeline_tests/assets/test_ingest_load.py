@@ -3,7 +3,6 @@
 import math
 from datetime import timedelta
 
-import dagster as dg
 import orjson
 import pytest
 
@@ -64,49 +63,6 @@ def test_many_small_batches_load_every_row_once(fresh, tmp_path):
     assert meta["rows_loaded"] == meta["rows_upserted_new"] == 1234
     assert meta["rows_duplicate"] == 0
     assert loaded_ids(database, day) == truth(fresh, day)
-
-
-def huge_rows(day, prefix: str, count: int) -> list[dict]:
-    # ~40 KB of attribution per row (an expanded metadata key reaches the loader whole):
-    # 2,500 of them need more than the loader's default 96MB of DuckDB memory in one batch.
-    start = day_start(day) + timedelta(hours=6)
-    return [
-        observation(
-            f"{prefix}-{i}",
-            start + timedelta(seconds=i),
-            metadata={"feature": f"{i}-" + "x" * 40_000, "team": "t"},
-        )
-        for i in range(count)
-    ]
-
-
-def test_a_batch_of_huge_rows_gets_more_memory_and_loads(fresh, tmp_path):
-    day = BASE_DAY - timedelta(days=13)
-    fresh.inject(huge_rows(day, "huge", 2500), truncate_metadata=False)
-    database = tmp_path / "w.duckdb"
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize(fresh, database, day, instance=instance)
-        logged = [
-            entry.user_message
-            for entry in instance.all_logs(result.run_id)
-            if not entry.is_dagster_event
-        ]
-    assert result.success
-    assert loaded_ids(database, day) == truth(fresh, day)
-    assert any("needed more than DuckDB's memory_limit of 96MB" in line for line in logged), (
-        "the load never needed to raise the limit: make the rows bigger"
-    )
-
-
-def test_a_memory_limit_the_user_set_is_not_raised(fresh, tmp_path):
-    day = BASE_DAY - timedelta(days=14)
-    fresh.inject(huge_rows(day, "capped", 2500), truncate_metadata=False)
-    database = tmp_path / "w.duckdb"
-    result = materialize(fresh, database, day, connection_config={"memory_limit": "96MB"})
-    assert not result.success
-    error = str(result.get_step_failure_events()[0].event_specific_data.error)
-    assert "memory_limit 96MB" in error and "connection_config" in error
-    assert query(database, "select count(*) from raw_generations")[0][0] == 0
 
 
 def test_ties_at_page_edges_lose_and_repeat_nothing(fresh, tmp_path):

@@ -75,11 +75,16 @@ class LoadMemory:
                         f"{what} needed more than DuckDB's memory_limit of {self.limit_text}"
                     ) from exc
                 if not self.adjustable or before * 2 > MAX_AUTO_MEMORY_LIMIT_MB:
+                    # Smaller batches only help work that can be split (not one page).
+                    smaller = (
+                        ", or a lower batch_pages in the raw_generations run config"
+                        if divisible
+                        else ""
+                    )
                     raise LoadOutOfMemoryError(
                         f"DuckDB ran out of memory {what} within memory_limit {self.limit_text} "
                         f"({exc}). Set a higher memory_limit in the warehouse resource's "
-                        "connection_config, or a lower batch_pages in the raw_generations run "
-                        "config."
+                        f"connection_config{smaller}."
                     ) from exc
                 self.limit_mb = before * 2
                 self.apply(conn)

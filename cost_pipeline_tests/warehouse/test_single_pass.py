@@ -129,6 +129,32 @@ def test_an_id_that_turns_good_leaves_rejected_generations(conn, stager):
     assert conn.execute("select count(*) from rejected_generations").fetchone() == (0,)
 
 
+def test_each_row_is_checked_against_its_own_pages_window(tmp_path, stager):
+    # Pages of three windows, as concurrent fetchers queue them, between empty pages of other
+    # windows: a row must be matched with its own page's window, not a neighbour's.
+    hours = [(DAY + timedelta(hours=h), DAY + timedelta(hours=h + 1)) for h in (1, 2, 3)]
+
+    def page(window: int, *rows: tuple[str, int]) -> list:
+        body = page_bytes([observation(i, hours[h][0] + timedelta(minutes=5)) for i, h in rows])
+        return stager.spool_pages([body], hours[window])
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ensure_schema(conn)
+        prepare_session(conn)
+        start_load(conn, DAY.date(), "full", hours, LOADED_AT)
+        batch = []
+        for h in range(3):
+            batch += [*page((h + 1) % 3), *page(h, (f"h{h}-a", h), (f"h{h}-b", h))]
+        result = write_single_pass(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS)
+        assert result is not None and result.rows_loaded == 6
+        # A row inside the previous or the next page's window but not its own: refused.
+        later = LOADED_AT + timedelta(seconds=1)
+        for stray in [("stray", 0), ("stray", 2)]:
+            mixed = [*page(0, ("x", 0)), *page(1, stray), *page(2, ("y", 2))]
+            assert write_single_pass(conn, DAY.date(), mixed, later, result.counters) is None
+        assert conn.execute("select count(*) from raw_generations").fetchone() == (6,)
+
+
 clean = st.integers(0, 86_399_999).map(
     lambda ms: observation(f"clean-{ms}", DAY + timedelta(milliseconds=ms))
 )

@@ -135,3 +135,22 @@ def test_a_failed_batch_leaves_rows_and_checkpoint_untouched(conn, stager):
         )
     assert ids(conn) == ["kept"]
     assert read_state(conn, DAY.date()).windows[0].next_cursor == "c1"
+
+
+def temp_table_memory(conn) -> int:
+    conn.execute("checkpoint")  # the table's own new rows to disk: what stays is temp tables
+    return conn.execute(
+        "select memory_usage_bytes + temporary_storage_bytes from duckdb_memory() "
+        "where tag = 'IN_MEMORY_TABLE'"
+    ).fetchone()[0]
+
+
+def test_the_careful_path_leaves_no_staged_rows_holding_memory(conn, stager):
+    clean = [observation(f"c{i}", START + timedelta(seconds=i)) for i in range(3000)]
+    write(conn, stager, [page_bytes(clean[:1000])])  # one pass: nothing staged
+    before = temp_table_memory(conn)
+    odd = [*clean[1000:], observation("neg", START, usageDetails={"input": -1})]
+    result = write(conn, stager, [page_bytes(odd[:1000]), page_bytes(odd[1000:])])
+    assert not result.single_pass and result.rows_rejected == 1
+    # 2,000 staged rows held ~2.5 MB of DuckDB memory until the next careful batch.
+    assert temp_table_memory(conn) - before < 512 * 1024

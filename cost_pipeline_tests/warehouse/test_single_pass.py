@@ -16,7 +16,7 @@ from cost_pipeline.warehouse.spool import PageSpool
 from cost_pipeline.warehouse.state import ZERO_COUNTERS, start_load
 from cost_pipeline.warehouse.upsert import write_batch, write_carefully
 from cost_pipeline_tests.warehouse.observations import observation, page_bytes
-from cost_pipeline_tests.warehouse.staging import DAY, LOADED_AT, WINDOW
+from cost_pipeline_tests.warehouse.staging import DAY, LOADED_AT, WINDOW, Stager
 from cost_pipeline_tests.warehouse.test_parse_properties import observations
 
 START = DAY + timedelta(hours=3)
@@ -153,6 +153,20 @@ def test_each_row_is_checked_against_its_own_pages_window(tmp_path, stager):
             mixed = [*page(0, ("x", 0)), *page(1, stray), *page(2, ("y", 2))]
             assert write_single_pass(conn, DAY.date(), mixed, later, result.counters) is None
         assert conn.execute("select count(*) from raw_generations").fetchone() == (6,)
+
+
+def test_key_value_folders_in_the_spool_path_do_not_become_columns(conn, tmp_path):
+    # DuckDB reads `key=value` folders as Hive partition columns unless told not to: here they
+    # would overwrite the rows' id and environment and the row's page.
+    parent = tmp_path / "id=x" / "environment=prod" / "page=7"
+    parent.mkdir(parents=True)
+    rows = [observation(f"g{i}", START + timedelta(seconds=i)) for i in range(6)]
+    with PageSpool(str(parent)) as spool:
+        batch = Stager(spool).spool_pages([page_bytes(rows[:3]), page_bytes(rows[3:])])
+        result = write_single_pass(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS)
+    assert result is not None and result.rows_loaded == 6
+    stored_rows = conn.execute("select id, environment from raw_generations order by id").fetchall()
+    assert stored_rows == [(f"g{i}", "production") for i in range(6)]
 
 
 clean = st.integers(0, 86_399_999).map(

@@ -32,7 +32,9 @@ from (
         ?,
         format = 'array',
         records = true,
-        columns = {{ observation_columns }}
+        columns = {{ observation_columns }},
+        -- A folder like `id=x` in the spool path must not become a column over the page's own.
+        hive_partitioning = false
     )
 ) as observations
 cross join batch

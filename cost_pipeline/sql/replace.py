@@ -19,6 +19,7 @@ import duckdb
 
 from cost_pipeline.sql.params import quote_identifier
 from cost_pipeline.sql.render import RenderedModel
+from cost_pipeline.warehouse.transaction import transaction
 
 STAGE = "__cost_pipeline_stage"  # the model's columns (no rows), to create or evolve its table
 WRITTEN = "__cost_pipeline_written"  # the window's rows in the model's table, for the summary
@@ -62,60 +63,55 @@ def replace_partition(
         "cost_pipeline_window_start": partition_start,
         "cost_pipeline_window_end": partition_end,
     }
-    con.begin()
     try:
-        # The model's columns and types from its plan alone: LIMIT 0 reads no rows.
-        con.execute(
-            f"create or replace temp table {STAGE} as select * from ({rendered.sql}) limit 0",
-            rendered.params,
-        )
-        columns = relation_columns(con, STAGE, temporary=True)
-        require_partition_column(rendered, dict(columns))
-        _ensure_table(con, table, columns)
-        deleted = _affected_rows(
+        with transaction(con):
+            # The model's columns and types from its plan alone: LIMIT 0 reads no rows.
             con.execute(
-                f"delete from {relation} where {partition_column} >= $partition_start "
-                f"and {partition_column} < $partition_end",
-                window,
+                f"create or replace temp table {STAGE} as select * from ({rendered.sql}) limit 0",
+                rendered.params,
             )
-        )
-        # A projection, not a filter: it sees exactly the rows the model returns, after all of
-        # the model's own filters (a filter could be pushed below them).
-        guard = (
-            f"case when {partition_column} >= $cost_pipeline_window_start "
-            f"and {partition_column} < $cost_pipeline_window_end then {partition_column} "
-            f"else error('{OUTSIDE_WINDOW}') end"
-        )
-        # A model's rows have no order to keep: without it DuckDB inserts on every thread.
-        con.execute("set preserve_insertion_order = false")
-        inserted = _affected_rows(
-            con.execute(
-                f"insert into {relation} by name "
-                f"select * replace ({guard} as {partition_column}) from ({rendered.sql})",
-                {**rendered.params, **guard_window},
+            columns = relation_columns(con, STAGE, temporary=True)
+            require_partition_column(rendered, dict(columns))
+            _ensure_table(con, table, columns)
+            deleted = _affected_rows(
+                con.execute(
+                    f"delete from {relation} where {partition_column} >= $partition_start "
+                    f"and {partition_column} < $partition_end",
+                    window,
+                )
             )
-        )
-        con.execute("reset preserve_insertion_order")
-        summary = None
-        if summarize:
-            summary = summarize_window(
-                con,
-                table,
-                rendered.config.partition_by,
-                partition_start,
-                partition_end,
-                summarize,
+            # A projection, not a filter: it sees exactly the rows the model returns, after all of
+            # the model's own filters (a filter could be pushed below them).
+            guard = (
+                f"case when {partition_column} >= $cost_pipeline_window_start "
+                f"and {partition_column} < $cost_pipeline_window_end then {partition_column} "
+                f"else error('{OUTSIDE_WINDOW}') end"
             )
-        con.execute(f"drop table {STAGE}")
-        con.commit()
+            # A model's rows have no order to keep: without it DuckDB inserts on every thread.
+            con.execute("set preserve_insertion_order = false")
+            inserted = _affected_rows(
+                con.execute(
+                    f"insert into {relation} by name "
+                    f"select * replace ({guard} as {partition_column}) from ({rendered.sql})",
+                    {**rendered.params, **guard_window},
+                )
+            )
+            con.execute("reset preserve_insertion_order")
+            summary = None
+            if summarize:
+                summary = summarize_window(
+                    con,
+                    table,
+                    rendered.config.partition_by,
+                    partition_start,
+                    partition_end,
+                    summarize,
+                )
+            con.execute(f"drop table {STAGE}")
     except duckdb.InvalidInputException as exc:
-        con.rollback()
         if OUTSIDE_WINDOW not in str(exc):
             raise
         raise _outside_window_error(con, rendered, window) from None
-    except BaseException:
-        con.rollback()
-        raise
     result = ReplaceResult(
         table=table,
         rows_written=inserted,

@@ -26,6 +26,7 @@ from cost_pipeline.sql.replace import (
     require_partition_column,
     summarize_window,
 )
+from cost_pipeline.warehouse.transaction import transaction
 
 Summary = TypeVar("Summary")
 
@@ -46,8 +47,7 @@ def replace_view(
     name = definition.model.name
     relation = quote_identifier(name)
     partition_column = quote_identifier(definition.config.partition_by)
-    con.begin()
-    try:
+    with transaction(con):
         if not is_view(con, name):
             # Materialised as a table before: its rows are derived data, the view replaces them.
             con.execute(f"drop table if exists {relation}")
@@ -69,10 +69,6 @@ def replace_view(
                 partition_end,
                 summarize,
             )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     result = ReplaceResult(
         table=name,
         rows_written=int(rows),

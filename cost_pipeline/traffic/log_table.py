@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from cost_pipeline.traffic.records import COLUMNS, TrafficRecord
+from cost_pipeline.warehouse.transaction import transaction
 
 DDL = (Path(__file__).parent / "sql" / "traffic_log_ddl.sql").read_text()
 
@@ -22,8 +23,7 @@ def replace_batch(
     """Delete this batch's rows for the day, then insert them, in one transaction."""
     ensure_table(con)
     placeholders = ", ".join("?" for _ in COLUMNS)
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(
             "delete from traffic_log where partition_date = ? and batch_id = ?", [day, batch_id]
         )
@@ -32,7 +32,3 @@ def replace_batch(
                 f"insert into traffic_log ({', '.join(COLUMNS)}) values ({placeholders})",
                 [record.row() for record in records],
             )
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from cost_pipeline.warehouse.transaction import transaction
+
 NEIGHBOUR_DAYS = 1
 
 _LOSERS_SQL = """
@@ -79,8 +81,7 @@ def settle_cross_day_copies(conn: duckdb.DuckDBPyConnection, day: date) -> Cross
         "first": day - timedelta(days=NEIGHBOUR_DAYS),
         "last": day + timedelta(days=NEIGHBOUR_DAYS),
     }
-    conn.execute("begin")
-    try:
+    with transaction(conn):
         conn.execute(_LOSERS_SQL, days)
         removed = conn.execute(
             "select partition_date, count(*) from cross_day_losers group by 1 order by 1"
@@ -88,10 +89,6 @@ def settle_cross_day_copies(conn: duckdb.DuckDBPyConnection, day: date) -> Cross
         if removed:
             conn.execute(_DELETE_SQL, {"first": days["first"], "last": days["last"]})
         conn.execute("drop table cross_day_losers")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return CrossDayResult({partition_date: int(count) for partition_date, count in removed})
 
 

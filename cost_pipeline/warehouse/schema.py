@@ -13,6 +13,7 @@ from importlib import resources
 import duckdb
 
 from cost_pipeline.warehouse.sql_files import read_sql
+from cost_pipeline.warehouse.transaction import transaction
 
 
 def migration_files() -> list[tuple[int, str]]:
@@ -36,16 +37,11 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
     for version, path in migration_files():
         if version in done:
             continue
-        conn.execute("begin")
-        try:
+        with transaction(conn):
             conn.execute(read_sql(path))
             conn.execute(
                 "insert into schema_migrations values (?, ?, ?)",
                 [version, path, datetime.now(UTC).replace(tzinfo=None)],
             )
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
         applied.append(version)
     return applied

@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from cost_pipeline.warehouse.transaction import transaction
+
 RUNNING, FAILED, COMPLETE = "running", "failed", "complete"
 OPEN_WINDOW, COMPLETE_WINDOW = "open", "complete"
 
@@ -106,8 +108,7 @@ def start_load(
     now: datetime,
 ) -> None:
     """Begin a new load of ``day``: fresh windows and counters; the high-water mark is kept."""
-    conn.execute("begin")
-    try:
+    with transaction(conn):
         conn.execute("delete from ingest_windows where partition_date = ?", [day])
         for window_from, window_to in windows:
             conn.execute(
@@ -137,10 +138,6 @@ def start_load(
                 "now": now,
             },
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def resume_load(conn: duckdb.DuckDBPyConnection, day: date, now: datetime) -> None:

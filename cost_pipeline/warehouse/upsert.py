@@ -17,6 +17,7 @@ from cost_pipeline.warehouse.parse import StagedBatch, stage_batch
 from cost_pipeline.warehouse.single_pass import write_single_pass
 from cost_pipeline.warehouse.spool import SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters, record_checkpoint
+from cost_pipeline.warehouse.transaction import transaction
 
 
 def write_batch(
@@ -48,13 +49,8 @@ def write_carefully(
     # an odd page): DuckDB aborts a transaction on any error, so stage before it begins.
     try:
         staged = stage_batch(conn, pages, loaded_at)
-        conn.execute("begin")
-        try:
+        with transaction(conn):
             result = _write(conn, day, pages, staged, loaded_at, counters)
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     finally:
         # Kept, the staged rows (~30 MB for 25 pages) would hold DuckDB memory until the next
         # careful batch: the one-pass batches meanwhile would spill them, or run out.

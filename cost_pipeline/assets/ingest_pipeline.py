@@ -207,6 +207,7 @@ class IngestPipeline:
             f"raw_generations {self.day}: writing a batch of {len(batch)} page(s)",
             self.log.warning,
             divisible=len(batch) > 1,
+            remedy=", or a lower page_limit (rows per page) in the raw_generations run config",
         )
 
     def _next_loaded_at(self) -> datetime:

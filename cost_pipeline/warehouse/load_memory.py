@@ -8,7 +8,8 @@ larger-than-usual rows does not raise the memory the rest of the load holds. Whe
 happening (the day's rows are all large, and every failed attempt is work thrown away), or work
 cannot be split (one page, an end-of-load query), it runs again with twice the limit, which then
 holds for the rest of the load, up to MAX_AUTO_MEMORY_LIMIT_MB. A limit the user set is theirs: it
-is never raised (work is split as far as it goes), and running out says which settings to change.
+is never raised. Past either limit, work is split as far as it goes, and only work that cannot be
+split fails the load, with a message naming the settings to change.
 """
 
 from __future__ import annotations
@@ -60,31 +61,28 @@ class LoadMemory:
         what: str,
         warn: Callable[[str], None],
         divisible: bool = False,
+        remedy: str = "",
     ) -> T:
         """``work()`` (which must roll back what it did when it fails), again with twice the
         memory each time DuckDB runs out, as far as this load may go. Divisible work that runs
-        out raises WorkTooLarge instead, while this load may still split."""
+        out raises WorkTooLarge instead while this load may still split, and always once the
+        limit can grow no more. ``remedy``: another setting that would help, for the error."""
         while True:
             try:
                 return work()
             except duckdb.OutOfMemoryException as exc:
                 before = self.limit_mb
-                if divisible and (not self.adjustable or self.splits < MAX_SPLITS_BEFORE_RAISING):
+                can_grow = self.adjustable and before * 2 <= MAX_AUTO_MEMORY_LIMIT_MB
+                if divisible and (not can_grow or self.splits < MAX_SPLITS_BEFORE_RAISING):
                     self.splits += 1
                     raise WorkTooLarge(
                         f"{what} needed more than DuckDB's memory_limit of {self.limit_text}"
                     ) from exc
-                if not self.adjustable or before * 2 > MAX_AUTO_MEMORY_LIMIT_MB:
-                    # Smaller batches only help work that can be split (not one page).
-                    smaller = (
-                        ", or a lower batch_pages in the raw_generations run config"
-                        if divisible
-                        else ""
-                    )
+                if not can_grow:
                     raise LoadOutOfMemoryError(
                         f"DuckDB ran out of memory {what} within memory_limit {self.limit_text} "
                         f"({exc}). Set a higher memory_limit in the warehouse resource's "
-                        f"connection_config{smaller}."
+                        f"connection_config{remedy}."
                     ) from exc
                 self.limit_mb = before * 2
                 self.apply(conn)

@@ -92,6 +92,6 @@ def test_a_memory_limit_the_user_set_is_not_raised(server, tmp_path):
     assert not result.success
     error = str(result.get_step_failure_events()[0].event_specific_data.error)
     assert "memory_limit 90MB" in error and "connection_config" in error
-    # Split down to one page that does not fit: a smaller batch_pages would not help.
-    assert "writing a batch of 1 page(s)" in error and "batch_pages" not in error
+    # Split down to one page that does not fit: fewer rows per page would help.
+    assert "writing a batch of 1 page(s)" in error and "a lower page_limit" in error
     assert query(database, "select count(*) from raw_generations")[0][0] == 0

@@ -57,16 +57,28 @@ def test_a_limit_the_user_set_is_never_raised(conn):
 def test_the_limit_stops_doubling_at_the_cap(conn):
     memory, warnings = LoadMemory(), []
     memory.limit_mb = MAX_AUTO_MEMORY_LIMIT_MB // 2
+    memory.splits = MAX_SPLITS_BEFORE_RAISING  # splitting is no longer tried below the cap
     conn.execute(f"set memory_limit = '{memory.limit_mb}MB'")
     # Work that needs more than any limit: it fails once more at the cap, with the settings.
     hopeless = "select count(distinct i::varchar || repeat('x', 2000)) from range(2000000) t(i)"
-    memory.splits = MAX_SPLITS_BEFORE_RAISING  # a batch: splitting no longer tried
-    with pytest.raises(LoadOutOfMemoryError, match=r"memory_limit .* or a lower batch_pages"):
+
+    def attempt(divisible: bool) -> None:
         memory.run(
-            conn, lambda: conn.execute(hopeless).fetchone(), "a batch", warnings.append, True
+            conn,
+            lambda: conn.execute(hopeless).fetchone(),
+            "a page",
+            warnings.append,
+            divisible,
+            remedy=", or fewer rows per page",
         )
+
+    with pytest.raises(LoadOutOfMemoryError, match=r"memory_limit .*, or fewer rows per page"):
+        attempt(divisible=False)
     assert memory.limit_mb == MAX_AUTO_MEMORY_LIMIT_MB
     assert len(warnings) == 1
+    # Work that can be split still is, at the cap, rather than failing the load.
+    with pytest.raises(WorkTooLarge):
+        attempt(divisible=True)
 
 
 def test_divisible_work_is_split_within_the_limit_then_gets_more_memory(conn):
@@ -92,7 +104,5 @@ def test_work_under_a_user_limit_is_split_as_far_as_it_goes(conn):
     for _ in range(MAX_SPLITS_BEFORE_RAISING + 2):
         with pytest.raises(WorkTooLarge, match="of 90MB"):
             memory.run(conn, lambda: conn.execute(HUNGRY).fetchone(), "x", print, True)
-    # One page, or an end-of-load query: smaller batches would not help, so they are not named.
-    with pytest.raises(LoadOutOfMemoryError, match="within memory_limit 90MB") as raised:
+    with pytest.raises(LoadOutOfMemoryError, match="within memory_limit 90MB"):
         memory.run(conn, lambda: conn.execute(HUNGRY).fetchone(), "x", print)
-    assert "batch_pages" not in str(raised.value)

@@ -16,6 +16,7 @@ from cost_pipeline_tests.warehouse.loading import (
     query,
     read_requests,
     spread_over,
+    truth,
     wait_until,
 )
 from cost_pipeline_tests.warehouse.observations import observation
@@ -34,10 +35,6 @@ def fresh(server):
     server.set_knobs(fail_next=[], visibility_delay_s=0)
     server.reset_stats()
     return server
-
-
-def truth(server, day):
-    return server.truth(day_start(day), day_start(day) + timedelta(days=1))
 
 
 @pytest.mark.parametrize(("offset", "count"), [(0, 1000), (1, 1001)])

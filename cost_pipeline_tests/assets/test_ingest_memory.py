@@ -11,8 +11,10 @@ from cost_pipeline_tests.warehouse.loading import (
     BASE_DAY,
     day_start,
     loaded_ids,
+    log_messages,
     materialize,
     query,
+    truth,
 )
 from cost_pipeline_tests.warehouse.observations import observation
 
@@ -23,10 +25,6 @@ pytestmark = pytest.mark.xdist_group("ingest_memory")
 def server(tmp_path_factory):
     with start_serve_local(tmp_path_factory.mktemp("ingest-memory")) as srv:
         yield srv
-
-
-def truth(server, day):
-    return server.truth(day_start(day), day_start(day) + timedelta(days=1))
 
 
 def large_rows(day, prefix: str, count: int, metadata_bytes: int) -> list[dict]:
@@ -45,12 +43,7 @@ def large_rows(day, prefix: str, count: int, metadata_bytes: int) -> list[dict]:
 def load_logging(server, database, day, **config):
     with dg.DagsterInstance.ephemeral() as instance:
         result = materialize(server, database, day, instance=instance, **config)
-        logged = [
-            entry.user_message
-            for entry in instance.all_logs(result.run_id)
-            if not entry.is_dagster_event
-        ]
-    return result, logged
+        return result, log_messages(instance, result.run_id)
 
 
 def test_a_batch_too_large_for_the_limit_is_split_and_the_limit_kept(server, tmp_path):

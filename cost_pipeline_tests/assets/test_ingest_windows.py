@@ -20,6 +20,7 @@ from cost_pipeline_tests.warehouse.loading import (
     query,
     read_requests,
     spread_over,
+    truth,
 )
 
 pytestmark = pytest.mark.xdist_group("ingest_windows")
@@ -32,10 +33,6 @@ SPLIT = {"page_limit": PAGE, "max_concurrency": 4, "split_pages": 2, "split_late
 def server(tmp_path_factory):
     with start_serve_local(tmp_path_factory.mktemp("windows")) as srv:
         yield srv
-
-
-def truth(server, day):
-    return server.truth(day_start(day), day_start(day) + timedelta(days=1))
 
 
 def windows_tile_the_day(database, day) -> list[tuple]:

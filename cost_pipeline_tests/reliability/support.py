@@ -7,13 +7,18 @@ each exactly once. serve-local's ``/admin/truth`` lists every stored id, visible
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
-
-from cost_pipeline_tests.warehouse.loading import day_start, failure_text, metadata, query
+from cost_pipeline_tests.warehouse.loading import (
+    day_start,
+    failure_text,
+    log_messages,
+    metadata,
+    query,
+    truth,
+)
 from cost_pipeline_tests.warehouse.loading import materialize as materialize_day
 
 __all__ = [  # the loading helpers are shared with the warehouse tests
@@ -28,15 +33,6 @@ __all__ = [  # the loading helpers are shared with the warehouse tests
     "query",
     "truth",
 ]
-
-
-def truth(server: Any, day: date) -> list[str]:
-    return server.truth(day_start(day), day_start(day) + timedelta(days=1))
-
-
-def log_messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """What the run logged through context.log (user messages, not Dagster's own events)."""
-    return [entry.user_message for entry in instance.all_logs(run_id) if not entry.is_dagster_event]
 
 
 def ids_in(database: Path, table: str, day: date) -> list[str]:

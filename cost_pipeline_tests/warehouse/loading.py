@@ -117,3 +117,13 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30.0
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what}")
         time.sleep(0.05)  # polling a condition with a deadline
+
+
+def truth(server: Any, day: date) -> list[str]:
+    """Every id serve-local stores for ``day``, visible yet or not."""
+    return server.truth(day_start(day), day_start(day) + timedelta(days=1))
+
+
+def log_messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """What the run logged through context.log (user messages, not Dagster's own events)."""
+    return [entry.user_message for entry in instance.all_logs(run_id) if not entry.is_dagster_event]

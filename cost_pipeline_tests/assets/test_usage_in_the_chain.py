@@ -189,6 +189,25 @@ def test_raw_anthropic_and_audio_keys_land_in_token_classes(loaded):
     assert claude["unclassified_tokens"] == audio["unclassified_tokens"] == 0
 
 
+def test_serve_local_prices_raw_anthropic_and_audio_keys_like_the_loader(loaded):
+    # Spans sent without a cost are priced by serve-local, as Langfuse prices them; the chain
+    # keeps that cost, so a class serve-local left out would be missing from cost_usd.
+    by_name = {row["generation_name"]: row for row in stg(loaded["database"], "feature = 'otlp'")}
+    expected = {
+        "claude-raw": price_usage(
+            "claude-haiku-4-5", TokenUsage(input=120000, cache_read=1000, output=30000)
+        ),
+        "openai-audio": price_usage(
+            "gpt-4o-audio-preview",
+            TokenUsage(input=500, input_audio=1500, output=200, output_audio=800),
+        ),
+    }
+    for name, priced in expected.items():
+        row = by_name[name]
+        assert row["cost_source"] == "langfuse", name
+        assert abs(row["cost_usd"] - priced.total) < Decimal("1e-9"), name
+
+
 def test_usage_without_a_langfuse_cost_is_priced_with_genai_prices(loaded):
     by_name = {row["generation_name"]: row for row in stg(loaded["database"], "feature = 'api'")}
     expected = {

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cost_pipeline.local.cost import compute_cost, match_model
+from cost_pipeline.llm.pricing import TokenUsage, price_usage
+from cost_pipeline.local.cost import compute_cost, match_model, token_classes
 from cost_pipeline.local.usage_normalize import normalize_usage_details, usage_from_semconv
+from cost_pipeline.warehouse.parse import USAGE_KEYS
 
 
 def test_flat_usage_keeps_non_negative_ints_and_derives_total():
@@ -102,3 +104,52 @@ def test_tiered_model_shows_its_base_tier_price():
     match = match_model("claude-sonnet-4-5")
     assert match is not None and match.rates.tiered
     assert match.input_price == "0.000003"
+
+
+CLAUDE_RAW = {"input_tokens": 120000, "output_tokens": 30000, "cache_read_input_tokens": 1000}
+AUDIO_CHAT = {
+    "prompt_tokens": 2000,
+    "completion_tokens": 1000,
+    "total_tokens": 3000,
+    "prompt_tokens_details": {"audio_tokens": 1500},
+    "completion_tokens_details": {"audio_tokens": 800},
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "usage", "classes"),
+    [
+        (
+            "claude-haiku-4-5",
+            CLAUDE_RAW,
+            TokenUsage(input=120000, cache_read=1000, output=30000),
+        ),
+        (
+            "gpt-4o-audio-preview",
+            AUDIO_CHAT,
+            TokenUsage(input=500, input_audio=1500, output=200, output_audio=800),
+        ),
+        (
+            "gpt-4o",
+            {"input_text_tokens": 40, "input": 10, "output_text_tokens": 5, "output": 3},
+            TokenUsage(input=50, output=8),
+        ),
+        (
+            "claude-sonnet-4-5",  # tiered: priced call by call through genai-prices
+            {**CLAUDE_RAW, "cache_creation_input_tokens": 500},
+            TokenUsage(input=120000, cache_read=1000, cache_write=500, output=30000),
+        ),
+    ],
+)
+def test_raw_provider_and_audio_keys_are_priced_like_the_loader_prices_them(model, usage, classes):
+    result = compute_cost(match_model(model), normalize_usage_details(usage), None)
+    expected = price_usage(model, classes)
+    assert expected is not None and expected.total > 0
+    assert result.total_cost == pytest.approx(float(expected.total), rel=1e-9)
+    for key, value in expected.as_cost_details().items():
+        assert result.cost_details[key] == pytest.approx(value, rel=1e-9), key
+
+
+@pytest.mark.parametrize("key", [key for key in USAGE_KEYS if key != "total"])
+def test_every_usage_key_the_loader_classifies_is_priced_here_too(key):
+    assert sum(token_classes({key: 7})) == 7

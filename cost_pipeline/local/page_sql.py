@@ -49,9 +49,9 @@ def _metadata_expr(expand: tuple[str, ...], params: dict[str, Any]) -> str:
     return f"""coalesce(',"metadata":' || {served}, '')"""
 
 
-def _slices(wanted: list[bool]) -> list[str]:
-    """substr() calls covering each run of adjacent wanted groups in the fragments blob."""
-    out: list[str] = []
+def _slices(wanted: list[bool]) -> list[tuple[str, str]]:
+    """(offset, length) of each run of adjacent wanted groups in the fragments blob."""
+    out: list[tuple[str, str]] = []
     index = 0
     while index < len(wanted):
         if not wanted[index]:
@@ -62,7 +62,7 @@ def _slices(wanted: list[bool]) -> list[str]:
             end += 1
         offset = " + ".join(["1", *LENGTH_COLUMNS[:index]])
         length = " + ".join(LENGTH_COLUMNS[index : end + 1])
-        out.append(f"substr(frags, {offset}, {length})")
+        out.append((offset, length))
         index = end + 1
     return out
 
@@ -73,15 +73,35 @@ def row_json_expr(query: PageQuery, params: dict[str, Any]) -> str:
         served.add("prices")
     else:
         params["null_prices"] = NULL_PRICES
-    parts = _slices([group in served for group in SLICED_GROUPS])
-    if "prices" not in served:
-        parts.append(":null_prices")
+    slices = _slices([group in served for group in SLICED_GROUPS])
+    extras = [] if "prices" in served else [":null_prices"]
     if "metadata" in query.groups:
-        parts.append(_metadata_expr(query.expand_metadata, params))
+        extras.append(_metadata_expr(query.expand_metadata, params))
     if "io" in query.groups:
-        parts.append("io")
-    # Every fragment starts with a comma; drop the first one.
-    return "'{' || substr(" + " || ".join(parts) + ", 2) || '}'"
+        extras.append("io")
+    # Every fragment starts with a comma, which the object must not. Reading the first slice
+    # from its second byte spares copying the whole row once more to cut it (~1 ms of a
+    # 1000-row page's ~6 ms). A row whose first slice is empty (injected without those keys)
+    # is cut the slow way, reading its fragments as text: substr() of an empty blob is null,
+    # which would drop the row from the page.
+    (first_offset, first_length), *others = slices  # never none: metrics is always served
+    fast = " || ".join(
+        [
+            "'{'",
+            f"substr(frags, {first_offset} + 1, {first_length} - 1)",
+            *_slice_exprs(others, "frags"),
+            *extras,
+            "'}'",
+        ]
+    )
+    careful = " || ".join([*_slice_exprs(slices, "cast(frags as text)"), *extras])
+    return (
+        f"(case when {first_length} > 0 then {fast} else '{{' || substr({careful}, 2) || '}}' end)"
+    )
+
+
+def _slice_exprs(slices: list[tuple[str, str]], blob: str) -> list[str]:
+    return [f"substr({blob}, {offset}, {length})" for offset, length in slices]
 
 
 def _in(column: str, values: tuple[str, ...], params: dict[str, Any]) -> str:

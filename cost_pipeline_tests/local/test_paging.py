@@ -129,3 +129,28 @@ def test_default_limit_is_50_and_filters_narrow(server):
             },
         ).json()
         assert {row["id"] for row in narrow["data"]} >= {"tied-000", "tied-059"}
+
+
+def test_rows_missing_whole_field_groups_are_still_whole_objects(tmp_path):
+    # Each object is built without its first group's leading comma; rows lacking the keys of
+    # that group (injected as served, here with none of the always-served keys either) take
+    # another path, and must still be valid JSON objects.
+    nulls = {"modelId": None, "inputPrice": None, "outputPrice": None, "totalPrice": None}
+    with start_serve_local(tmp_path) as srv:
+        srv.inject(
+            [
+                {"_listStartTime": "2026-11-20T12:00:00.000Z"},
+                {"_listStartTime": "2026-11-20T11:00:00.000Z", "name": "only-basic"},
+                {"_listStartTime": "2026-11-20T10:00:00.000Z", "custom": 1},
+            ]
+        )
+        with srv.api() as api:
+            for fields in ("core", "basic", "basic,usage,metadata", "time,io"):
+                params = dict(WINDOW, limit=1000, fields=fields)
+                body = api.get("/api/public/v2/observations", params=params).raise_for_status()
+                named = {"name": "only-basic"} if "basic" in fields else {}
+                assert json.loads(body.content)["data"] == [
+                    nulls,
+                    {**named, **nulls},
+                    {"custom": 1, **nulls},
+                ], fields

@@ -7,16 +7,19 @@ still runs end to end against a real serve-local and that each contender's resul
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+
+from cost_pipeline.local.seed import seed_generations
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.xdist_group("bench_smoke")
 
 
-def run_module(module: str, *args: str) -> None:
+def run_module(module: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
@@ -26,6 +29,7 @@ def run_module(module: str, *args: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
 
 
 def test_side_by_side_loads_every_row_with_each_contender(tmp_path):
@@ -92,3 +96,16 @@ def test_the_floor_steps_each_handle_the_whole_day(tmp_path):
         runs[s][0]["extra"]["file_mb"] for s in ("store", "store-uncompressed")
     )
     assert uncompressed > compressed
+
+
+def test_page_assembly_bench_pages_the_whole_day_with_both_versions(tmp_path):
+    seed_generations(tmp_path, date(2026, 11, 20), 2500, seed=1)
+    against = ROOT / "cost_pipeline" / "local" / "page_sql.py"
+    out = run_module(
+        "bench.serve_local_pages",
+        *("--data-dir", str(tmp_path), "--date", "2026-11-20"),
+        *("--pages", "10", "--rounds", "2", "--against", str(against)),
+    )
+    lines = [line for line in out.splitlines() if line.startswith("round ")]
+    assert len(lines) == 4  # 2 rounds x 2 versions
+    assert all("over 3 pages" in line for line in lines)  # 2,500 rows in 1000-row pages

@@ -273,3 +273,31 @@ def test_expanded_metadata_restores_objects_and_lists_as_json(api):
     full = read_trace(api, span.trace_hex, "core,metadata", expand="obj,lst")[span.id_hex]
     assert full["metadata"]["obj"] == big_object
     assert full["metadata"]["lst"] == big_list
+
+
+def test_expanded_keys_with_unicode_or_named_inside_other_values(api):
+    keys = ["équipe ✓", "plain"]
+    decoy = {"missing": "z" * 300}  # names an expanded key inside another key's long value
+    span = generation(
+        **{
+            f"langfuse.observation.metadata.{key}": orjson.dumps(key + "y" * 300).decode()
+            for key in keys
+        },
+        **{"langfuse.observation.metadata.decoy": orjson.dumps(decoy).decode()},
+        # A control character cannot be matched by a SQLite JSON path: stays truncated.
+        **{"langfuse.observation.metadata.tab\tkey": orjson.dumps("t" * 300).decode()},
+    )
+    assert post_protobuf(api, [span]).status_code == 200
+    response = api.get(
+        "/api/public/v2/observations",
+        params={
+            "traceId": span.trace_hex,
+            "fields": "core,metadata",
+            "expandMetadata": ",".join([*keys, "missing", "tab\tkey"]),
+        },
+    )
+    metadata = response.json()["data"][0]["metadata"]
+    assert {key: metadata[key] for key in keys} == {key: key + "y" * 300 for key in keys}
+    assert metadata["decoy"] == orjson.dumps(decoy).decode()[:200]
+    assert "missing" not in metadata
+    assert metadata["tab\tkey"] == "t" * 200

@@ -75,6 +75,37 @@ CASES = {
         "unpriced", "no price", None,
     ),
     "text-model-without-audio-rates": ({"model": "stale-rates"}, "genai_prices", None, 150 * TEXT),
+    # Langfuse priced only the keys its price names: reasoning left out, so its cost is partial;
+    # priced from the rates instead, or unpriced when there are none.
+    "partial-langfuse-cost": (
+        {"reasoning_tokens": 30, "langfuse_total_cost": Decimal("0.5"),
+         "cost_details": {"input": 0.1, "output": 0.4, "total": 0.5}},
+        "genai_prices", None, 180 * TEXT,
+    ),
+    "partial-langfuse-cost-no-rates": (
+        {"model": "no-rates", "input_audio_tokens": 10, "langfuse_total_cost": Decimal("0.4"),
+         "cost_details": {"input_audio_tokens": 0.1, "output": 0.3, "total": 0.4}},
+        "unpriced", "partial langfuse cost", None,
+    ),
+    # Every class with tokens has a key, under any of the names that price it.
+    "langfuse-cost-raw-keys": (
+        {"langfuse_total_cost": Decimal("0.5"),
+         "cost_details": {"input_tokens": 0.1, "output_tokens": 0.4, "total": 0.5}},
+        "langfuse", None, Decimal("0.5"),
+    ),
+    "langfuse-cost-by-class": (
+        {"cache_write_tokens": 40, "cache_write_1h_tokens": 10, "reasoning_tokens": 5,
+         "langfuse_total_cost": Decimal("0.7"),
+         "cost_details": {"input": 0.1, "input_cache_creation": 0.2, "output": 0.3,
+                          "output_reasoning_tokens": 0.1, "total": 0.7}},
+        "langfuse", None, Decimal("0.7"),
+    ),
+    # A bare total says nothing about which classes it covers: taken as Langfuse's.
+    "langfuse-cost-total-only": (
+        {"reasoning_tokens": 30, "langfuse_total_cost": Decimal("0.3"),
+         "cost_details": {"total": 0.3}},
+        "langfuse", None, Decimal("0.3"),
+    ),
 }  # fmt: skip
 
 
@@ -103,6 +134,17 @@ def test_cost_source_and_reason_of_each_case(con):
         ).fetchall()
     }
     assert got == {name: tuple(case[1:]) for name, case in CASES.items()}
+
+
+def test_a_partial_langfuse_cost_is_flagged_and_kept_beside_the_cost_used(con):
+    rows = con.execute(
+        "select feature, langfuse_cost_partial, langfuse_cost_usd from stg_generations"
+    ).fetchall()
+    partial = {feature: cost for feature, flagged, cost in rows if flagged}
+    assert partial == {
+        "partial-langfuse-cost": Decimal("0.5"),
+        "partial-langfuse-cost-no-rates": Decimal("0.4"),
+    }
 
 
 def test_the_mart_counts_them_as_unpriced_and_by_kind(con):

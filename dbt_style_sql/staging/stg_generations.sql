@@ -2,20 +2,25 @@
 
 -- One row per generation, attributed to a feature and a team, and priced. No generation is ever
 -- dropped: missing context becomes 'unattributed', and a generation whose cost is not known is
--- 'unpriced' (cost_usd null) so that totals admit they are incomplete instead of hiding it:
--- neither a Langfuse cost nor a known price, no token usage (a zero Langfuse cost of no usage
--- says nothing), or usage the loader could not classify (unclassified_tokens).
+-- 'unpriced' (cost_usd null, unpriced_reason says why) so that totals admit they are incomplete.
 --
--- A view (dbt's staging convention): nothing is stored, readers filter on partition_date and
--- that filter reaches raw_generations' scan. Writing these rows cost more than the mart that
--- reads them (10M rows: ~17 s vs ~1 s).
---
--- Attribution key names are user settings (COST_PIPELINE_FEATURE_KEY / _TEAM_KEY), printed as
--- quoted string literals in the view's definition (a JSON pointer and a tag prefix); a view
--- cannot hold bound parameters. Re-materialising any partition re-creates the view with the
--- current keys, for every day.
+-- A view (dbt's staging convention): readers filter on partition_date, which reaches
+-- raw_generations' scan; writing these rows cost more than the mart (10M rows: ~17 s vs ~1 s).
+-- Attribution key names (COST_PIPELINE_FEATURE_KEY / _TEAM_KEY) are printed as string literals:
+-- a view cannot hold bound parameters. Each materialisation re-creates it with the current keys.
 
 {%- set feature_tag = tag_prefix(var('feature_key')) %}
+{#- The costDetails keys that price each token class: Langfuse's, genai-prices' and ours. #}
+{%- set cost_keys_by_class = {
+    'uncached_input_tokens': ['input', 'input_tokens', 'input_text_tokens'],
+    'cache_read_tokens': ['input_cached_tokens', 'input_cache_read', 'cache_read_input_tokens'],
+    'cache_write_tokens': ['input_cache_creation', 'input_cache_creation_5m',
+        'input_cache_creation_1h', 'cache_creation_input_tokens', 'cache_write_tokens'],
+    'input_audio_tokens': ['input_audio_tokens', 'input_audio'],
+    'visible_output_tokens': ['output', 'output_tokens', 'output_text_tokens'],
+    'reasoning_tokens': ['output_reasoning_tokens', 'output_reasoning', 'reasoning_tokens'],
+    'output_audio_tokens': ['output_audio_tokens', 'output_audio'],
+} %}
 {%- set team_tag = tag_prefix(var('team_key')) %}
 
 with
@@ -33,16 +38,10 @@ prices as (
         -- Each rate in whole pico-USD (1e-12) per token, when it is one: then a generation's
         -- cost is exact in 64-bit integers (see priced). Null for a rate with finer digits or
         -- above 0.001 USD per token, whose generations take the 128-bit decimal path.
-        [
-            coalesce(input_per_token, 0),
-            coalesce(cache_read_per_token, 0),
-            coalesce(cache_write_per_token, 0),
-            coalesce(cache_write_1h_per_token, 0),
-            coalesce(output_per_token, 0),
-            coalesce(reasoning_per_token, 0),
-            coalesce(input_audio_per_token, 0),
-            coalesce(output_audio_per_token, 0)
-        ] as rates,
+        list_transform([
+            input_per_token, cache_read_per_token, cache_write_per_token, cache_write_1h_per_token,
+            output_per_token, reasoning_per_token, input_audio_per_token, output_audio_per_token
+        ], rate -> coalesce(rate, 0)) as rates,
         list_transform(
             rates,
             rate -> case
@@ -114,6 +113,7 @@ renamed as (
         ---------- cost as Langfuse reported it
         langfuse_total_cost,
         json_exists(cost_details, '$.total') as langfuse_cost_has_total,
+        list_filter(json_keys(cost_details), key -> key <> 'total') as langfuse_cost_keys,
 
         ---------- timings
         partition_date,
@@ -148,6 +148,12 @@ costed as (
         coalesce(
             langfuse_total_cost <> 0 or (langfuse_cost_has_total and has_usage), false
         ) as has_langfuse_cost,
+        -- Langfuse prices only the usage keys its price for the model names (some models lack
+        -- a reasoning key): an itemised cost without a key of a class holding tokens missed it.
+        coalesce(len(langfuse_cost_keys) > 0 and (false
+        {%- for column, keys in cost_keys_by_class.items() %}
+            or ({{ column }} > 0 and not list_has_any(langfuse_cost_keys, {{ keys }}))
+        {%- endfor %}), false) as langfuse_cost_partial,
         -- Only usage that every token lands in a class of can be priced from rates: tokens
         -- under unknown keys would be priced at 0.
         has_usage and unclassified_tokens = 0 as has_classified_usage
@@ -165,12 +171,10 @@ priced as (
         and (costed.input_audio_tokens = 0 or prices.input_audio_per_token is not null)
         and (costed.output_audio_tokens = 0 or prices.output_audio_per_token is not null)
             as has_price,
-        -- Linear in each class; tiered models are priced at their base tier here.
-        -- Exact either way: with whole pico-USD rates and token counts up to 1e9, every product
-        -- and the sum (7 classes: cache writes are split in two) stay below 7.1e18, so 64-bit
-        -- integers hold the cost exactly, in pico-USD. Otherwise the rates' full 18 digits are
-        -- used and the cost is rounded to 12 digits (half away from zero), which is ~20x slower
-        -- (a 128-bit rescale per generation).
+        -- Linear in each class (tiered models at their base tier). Exact either way: with whole
+        -- pico-USD rates and counts up to 1e9, every product and the sum stay below 7.1e18, in
+        -- 64-bit integers. Otherwise the rates' 18 digits are used and the cost rounded to 12
+        -- digits (half away from zero), ~20x slower (a 128-bit rescale per generation).
         case
             when prices.model is null then null
             when prices.has_pico_rates
@@ -261,21 +265,24 @@ final as (
 
         ---------- cost (USD)
         case
-            when has_langfuse_cost then langfuse_total_cost
+            when has_langfuse_cost and not langfuse_cost_partial then langfuse_total_cost
             when has_price and has_classified_usage then recomputed_cost_usd
         end as cost_usd,
         case
-            when has_langfuse_cost then 'langfuse'
+            when has_langfuse_cost and not langfuse_cost_partial then 'langfuse'
             when has_price and has_classified_usage then 'genai_prices'
             else 'unpriced'
         end as cost_source,
         case
-            when has_langfuse_cost or (has_price and has_classified_usage) then null
+            when (has_langfuse_cost and not langfuse_cost_partial)
+                or (has_price and has_classified_usage) then null
+            when has_langfuse_cost then 'partial langfuse cost'
             when unclassified_tokens <> 0 then 'unclassified usage'
             when not has_usage then 'no usage'
             else 'no price'
         end as unpriced_reason,
         case when has_langfuse_cost then langfuse_total_cost end as langfuse_cost_usd,
+        has_langfuse_cost and langfuse_cost_partial as langfuse_cost_partial,
         case when has_price then recomputed_cost_usd end as genai_prices_cost_usd,
 
         ---------- timings

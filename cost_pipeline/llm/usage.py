@@ -1,9 +1,10 @@
 """Provider usage -> Langfuse's canonical usage keys, without double counting or losing tokens.
 
-OpenAI's ``cached_tokens`` are part of ``prompt_tokens`` and ``reasoning_tokens`` part of
-``completion_tokens``; Anthropic's cache reads and writes come on top of ``input_tokens`` while
-thinking tokens are part of ``output_tokens``. Every class below excludes the others, so
-``total`` is their plain sum. Audio and predicted-output tokens stay inside input / output.
+OpenAI's ``cached_tokens``, ``cache_write_tokens`` and ``audio_tokens`` are part of
+``prompt_tokens``, its ``reasoning_tokens`` and ``audio_tokens`` part of ``completion_tokens``;
+Anthropic's cache reads and writes come on top of ``input_tokens`` while thinking tokens are part
+of ``output_tokens``. Every class below excludes the others, so ``total`` is their plain sum.
+Predicted-output tokens stay inside output (OpenAI bills them as output).
 """
 
 from __future__ import annotations
@@ -44,14 +45,23 @@ def from_openai(usage: Any) -> TokenUsage | None:
         return None
     prompt_details = _field(usage, "prompt_tokens_details")
     completion_details = _field(usage, "completion_tokens_details")
+    prompt = _count(usage, "prompt_tokens")
     cached = _count(prompt_details, "cached_tokens")
+    written = _count(prompt_details, "cache_write_tokens")
+    # Audio priced at its own (higher) rates. Should cached audio also count in cached_tokens,
+    # the overlap stays cached rather than making the whole usage inconsistent.
+    audio_in = min(_count(prompt_details, "audio_tokens"), max(prompt - cached - written, 0))
     reasoning = _count(completion_details, "reasoning_tokens")
+    audio_out = _count(completion_details, "audio_tokens")
     return _checked(
         TokenUsage(
-            input=_count(usage, "prompt_tokens") - cached,
+            input=prompt - cached - written - audio_in,
             cache_read=cached,
-            output=_count(usage, "completion_tokens") - reasoning,
+            cache_write=written,
+            output=_count(usage, "completion_tokens") - reasoning - audio_out,
             reasoning=reasoning,
+            input_audio=audio_in,
+            output_audio=audio_out,
         ),
         "OpenAI",
     )
@@ -85,20 +95,29 @@ def total_tokens(usage: TokenUsage) -> int:
         + usage.cache_read
         + usage.cache_write
         + usage.cache_write_1h
+        + usage.input_audio
         + usage.output
         + usage.reasoning
+        + usage.output_audio
     )
 
 
 def usage_details(usage: TokenUsage) -> dict[str, int]:
-    """Langfuse ``usage_details``: ``input``, ``output`` and ``total`` always, others when used."""
-    written = usage.cache_write + usage.cache_write_1h
+    """Langfuse ``usage_details``: ``input``, ``output`` and ``total`` always, others when used.
+
+    No key overlaps another: Langfuse sums every ``input*`` key into inputUsage and prices each
+    key it has a price for, so cache writes go either under ``input_cache_creation`` (all at the
+    default 5-minute TTL) or split into ``_5m`` and ``_1h``, never both.
+    """
+    split_ttl = usage.cache_write_1h > 0
     optional = {
         "input_cached_tokens": usage.cache_read,
-        "input_cache_creation": written,
-        "input_cache_creation_5m": usage.cache_write,
+        "input_cache_creation": 0 if split_ttl else usage.cache_write,
+        "input_cache_creation_5m": usage.cache_write if split_ttl else 0,
         "input_cache_creation_1h": usage.cache_write_1h,
+        "input_audio_tokens": usage.input_audio,
         "output_reasoning_tokens": usage.reasoning,
+        "output_audio_tokens": usage.output_audio,
     }
     details = {"input": usage.input, "output": usage.output}
     details.update({key: value for key, value in optional.items() if value})

@@ -43,10 +43,10 @@ def test_anthropic_cache_tokens_come_on_top_of_input():
     assert tokens == TokenUsage(
         input=120, cache_read=100, cache_write=30, cache_write_1h=20, output=25, reasoning=15
     )
+    # Split by TTL, without the combined key: Langfuse would count the writes twice.
     assert usage_details(tokens) == {
         "input": 120,
         "input_cached_tokens": 100,
-        "input_cache_creation": 50,
         "input_cache_creation_5m": 30,
         "input_cache_creation_1h": 20,
         "output": 25,
@@ -59,6 +59,60 @@ def test_anthropic_writes_without_ttl_breakdown_are_5_minute_writes():
     usage = {k: v for k, v in ANTHROPIC_USAGE.items() if k != "cache_creation"}
     tokens = from_anthropic(usage)
     assert (tokens.cache_write, tokens.cache_write_1h) == (50, 0)
+    assert usage_details(tokens)["input_cache_creation"] == 50
+    assert "input_cache_creation_5m" not in usage_details(tokens)
+
+
+def test_openai_audio_and_cache_writes_are_split_out_of_prompt_and_completion():
+    usage = {
+        "prompt_tokens": 1200,
+        "completion_tokens": 600,
+        "total_tokens": 1800,
+        "prompt_tokens_details": {
+            "cached_tokens": 50,
+            "audio_tokens": 1000,
+            "cache_write_tokens": 30,
+        },
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 500},
+    }
+    tokens = from_openai(usage)
+    assert tokens == TokenUsage(
+        input=120, cache_read=50, cache_write=30, output=100, input_audio=1000, output_audio=500
+    )
+    assert usage_details(tokens) == {
+        "input": 120,
+        "input_cached_tokens": 50,
+        "input_cache_creation": 30,
+        "input_audio_tokens": 1000,
+        "output": 100,
+        "output_audio_tokens": 500,
+        "total": 1800,
+    }
+
+
+def test_openai_audio_overlapping_cached_tokens_keeps_the_usage():
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 10,
+        "prompt_tokens_details": {"cached_tokens": 600, "audio_tokens": 700},
+    }
+    tokens = from_openai(usage)
+    assert (tokens.input, tokens.cache_read, tokens.input_audio) == (0, 600, 400)
+    assert total_tokens(tokens) == 1010
+
+
+@given(
+    st.builds(
+        TokenUsage,
+        **{name: st.integers(0, 10**6) for name in TokenUsage.__dataclass_fields__},
+    )
+)
+def test_no_usage_key_overlaps_another(tokens):
+    # Langfuse adds up every key (inputUsage, its own total) and prices each one it has a price
+    # for: the keys must partition the tokens.
+    details = usage_details(tokens)
+    assert sum(value for key, value in details.items() if key != "total") == details["total"]
+    assert details["total"] == total_tokens(tokens)
 
 
 def test_plain_usage_has_only_the_three_base_keys():

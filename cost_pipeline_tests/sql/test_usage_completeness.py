@@ -78,9 +78,15 @@ CASES = {
     # Langfuse priced only the keys its price names: reasoning left out, so its cost is partial;
     # priced from the rates instead, or unpriced when there are none.
     "partial-langfuse-cost": (
+        {"reasoning_tokens": 30, "langfuse_total_cost": 150 * TEXT,
+         "cost_details": {"input": 0.0001, "output": 0.00005, "total": 0.00015}},
+        "genai_prices", None, 180 * TEXT,
+    ),
+    # Not below genai-prices' price: Langfuse's (a price of the project's own, say) stands.
+    "langfuse-cost-missing-a-key-but-higher": (
         {"reasoning_tokens": 30, "langfuse_total_cost": Decimal("0.5"),
          "cost_details": {"input": 0.1, "output": 0.4, "total": 0.5}},
-        "genai_prices", None, 180 * TEXT,
+        "langfuse", None, Decimal("0.5"),
     ),
     "partial-langfuse-cost-no-rates": (
         {"model": "no-rates", "input_audio_tokens": 10, "langfuse_total_cost": Decimal("0.4"),
@@ -142,7 +148,7 @@ def test_a_partial_langfuse_cost_is_flagged_and_kept_beside_the_cost_used(con):
     ).fetchall()
     partial = {feature: cost for feature, flagged, cost in rows if flagged}
     assert partial == {
-        "partial-langfuse-cost": Decimal("0.5"),
+        "partial-langfuse-cost": 150 * TEXT,
         "partial-langfuse-cost-no-rates": Decimal("0.4"),
     }
 

@@ -100,20 +100,17 @@ renamed as (
         -- What the usage's total holds beyond the classes: tokens under keys the loader does
         -- not know (negative: the classes hold more than the total). Usage without a total:
         -- the sum of its counts (derived_total_tokens).
-        coalesce(
-            coalesce(reported_total_tokens, derived_total_tokens) - (
-                coalesce(uncached_input_tokens, 0) + coalesce(cache_read_tokens, 0)
-                + coalesce(cache_write_tokens, 0) + coalesce(input_audio_tokens, 0)
-                + coalesce(visible_output_tokens, 0) + coalesce(reasoning_tokens, 0)
-                + coalesce(output_audio_tokens, 0)
-            ),
-            0
-        ) as unclassified_tokens,
+        coalesce(coalesce(reported_total_tokens, derived_total_tokens) - (
+            coalesce(uncached_input_tokens, 0) + coalesce(cache_read_tokens, 0)
+            + coalesce(cache_write_tokens, 0) + coalesce(input_audio_tokens, 0)
+            + coalesce(visible_output_tokens, 0) + coalesce(reasoning_tokens, 0)
+            + coalesce(output_audio_tokens, 0)
+        ), 0) as unclassified_tokens,
 
         ---------- cost as Langfuse reported it
         langfuse_total_cost,
         json_exists(cost_details, '$.total') as langfuse_cost_has_total,
-        list_filter(json_keys(cost_details), key -> key <> 'total') as langfuse_cost_keys,
+        cost_details,
 
         ---------- timings
         partition_date,
@@ -148,12 +145,9 @@ costed as (
         coalesce(
             langfuse_total_cost <> 0 or (langfuse_cost_has_total and has_usage), false
         ) as has_langfuse_cost,
-        -- Langfuse prices only the usage keys its price for the model names (some models lack
-        -- a reasoning key): an itemised cost without a key of a class holding tokens missed it.
-        coalesce(len(langfuse_cost_keys) > 0 and (false
-        {%- for column, keys in cost_keys_by_class.items() %}
-            or ({{ column }} > 0 and not list_has_any(langfuse_cost_keys, {{ keys }}))
-        {%- endfor %}), false) as langfuse_cost_partial,
+        -- Read here, apart from the check that uses them (flagged), so each row parses them once.
+        case when has_langfuse_cost then list_filter(json_keys(cost_details), k -> k <> 'total')
+        end as langfuse_cost_keys,
         -- Only usage that every token lands in a class of can be priced from rates: tokens
         -- under unknown keys would be priced at 0.
         has_usage and unclassified_tokens = 0 as has_classified_usage
@@ -214,29 +208,37 @@ priced as (
 
 ),
 
+flagged as (
+
+    -- Langfuse prices only the usage keys its price for the model names (some models lack a
+    -- reasoning key). An itemised cost without a key of a class holding tokens left that class
+    -- out, unless it is not below genai-prices' price (a project's own price, say).
+    select
+        *,
+        case when len(langfuse_cost_keys) > 0 and (false
+        {%- for column, keys in cost_keys_by_class.items() %}
+            or ({{ column }} > 0 and not list_has_any(langfuse_cost_keys, {{ keys }}))
+        {%- endfor %})
+            then coalesce(langfuse_total_cost < recomputed_cost_usd * 0.999999, true)
+        else false end as langfuse_cost_partial
+    from priced
+
+),
+
 final as (
 
     select
 
         ---------- ids
-        generation_id,
-        trace_id,
-        session_id,
-        user_id,
+        generation_id, trace_id, session_id, user_id,
 
         ---------- attribution
         coalesce(metadata_feature, tag_feature, 'unattributed') as feature,
         coalesce(metadata_team, tag_team, 'unattributed') as team,
-        case
-            when metadata_feature is not null then 'metadata'
-            when tag_feature is not null then 'tags'
-            else 'none'
-        end as feature_source,
-        case
-            when metadata_team is not null then 'metadata'
-            when tag_team is not null then 'tags'
-            else 'none'
-        end as team_source,
+        case when metadata_feature is not null then 'metadata'
+            when tag_feature is not null then 'tags' else 'none' end as feature_source,
+        case when metadata_team is not null then 'metadata'
+            when tag_team is not null then 'tags' else 'none' end as team_source,
 
         ---------- context
         environment,
@@ -276,13 +278,13 @@ final as (
         case
             when (has_langfuse_cost and not langfuse_cost_partial)
                 or (has_price and has_classified_usage) then null
-            when has_langfuse_cost then 'partial langfuse cost'
+            when langfuse_cost_partial then 'partial langfuse cost'
             when unclassified_tokens <> 0 then 'unclassified usage'
             when not has_usage then 'no usage'
             else 'no price'
         end as unpriced_reason,
         case when has_langfuse_cost then langfuse_total_cost end as langfuse_cost_usd,
-        has_langfuse_cost and langfuse_cost_partial as langfuse_cost_partial,
+        langfuse_cost_partial,
         case when has_price then recomputed_cost_usd end as genai_prices_cost_usd,
 
         ---------- timings
@@ -291,7 +293,7 @@ final as (
         latency_s,
         time_to_first_token_s
 
-    from priced
+    from flagged
 
 )
 

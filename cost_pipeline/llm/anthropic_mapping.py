@@ -61,6 +61,7 @@ class AnthropicStreamState:
         self._delta_usage: Any = None
         self._text: list[str] = []
         self.content_started = False
+        self.finished = False  # message_delta (stop reason and output usage) arrived
 
     def observe(self, event: Any) -> bool:
         kind = getattr(event, "type", None)
@@ -73,6 +74,7 @@ class AnthropicStreamState:
                 self._text.append(event.delta.text)
         elif kind == "message_delta":
             self._delta_usage = getattr(event, "usage", None)
+            self.finished = True
         return True
 
     def model(self) -> str | None:

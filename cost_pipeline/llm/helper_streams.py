@@ -10,11 +10,13 @@ consume the stream internally, so the first-token time is not observable here an
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from cost_pipeline.llm.recording import ActiveGeneration
+from cost_pipeline.llm.streams import DRAIN_AFTER_FINISH
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,17 @@ class RecordedStreamManager:
                 raise
         return self._stream
 
+    def _stopped_after_finish(self) -> bool:
+        # The block ended after the provider finished but before OpenAI's usage chunk (e.g. on
+        # content.done): that chunk is read too, or a billed call would look usage-less.
+        snapshot = self._read(self._stream)
+        return snapshot is not None and snapshot.finished and snapshot.usage is None
+
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        if exc is None and self._stopped_after_finish():
+            with suppress(Exception):  # the connection may be gone: then it stays usage-less
+                for _ in islice(self._stream, DRAIN_AFTER_FINISH):
+                    pass
         try:
             return self._manager.__exit__(exc_type, exc, tb)
         finally:
@@ -112,6 +124,13 @@ class RecordedStreamManager:
         return self._stream
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        if exc is None and self._stopped_after_finish():
+            with suppress(Exception):
+                drained = 0
+                async for _ in self._stream:
+                    drained += 1
+                    if drained >= DRAIN_AFTER_FINISH:
+                        break
         try:
             return await self._manager.__aexit__(exc_type, exc, tb)
         finally:

@@ -66,6 +66,7 @@ class OpenAIStreamState:
         self._usage: Any = None
         self._text: list[str] = []
         self.content_started = False
+        self.finished = False  # a finish_reason arrived: only the usage chunk can follow
 
     def observe(self, chunk: Any) -> bool:
         self._model = getattr(chunk, "model", None) or self._model
@@ -74,6 +75,8 @@ class OpenAIStreamState:
             self._usage = usage
         choices = getattr(chunk, "choices", None) or []
         for choice in choices:
+            if getattr(choice, "finish_reason", None):
+                self.finished = True
             delta = choice.delta
             if delta is None:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
+from itertools import islice
 from typing import Any, Protocol
 
 from cost_pipeline.llm.recording import ActiveGeneration
@@ -16,6 +17,7 @@ from cost_pipeline.llm.recording import ActiveGeneration
 
 class StreamState(Protocol):
     content_started: bool
+    finished: bool  # the provider said it was done; what may follow carries no content
 
     def observe(self, item: Any) -> bool:
         """Take note of one chunk / event; False hides it from the caller."""
@@ -46,22 +48,67 @@ def _finish(state: StreamState, active: ActiveGeneration, exc: BaseException | N
         active.fail(exc)
 
 
+# Items read after the caller stopped, when the provider had already finished: OpenAI sends the
+# usage chunk after the one with finish_reason, and a caller that stops there has had the whole
+# answer; recording it without usage would leave a billed call unpriced.
+DRAIN_AFTER_FINISH = 8
+
+
+def _stopped_after_finish(state: StreamState) -> bool:
+    return state.finished and state.usage() is None
+
+
+# The watchers are plain functions, not methods: a generator holding the proxy would form a
+# reference cycle with it, so a stream left with ``break`` and dropped would be recorded only when
+# the cyclic garbage collector ran (never, in a short script that exits first).
+def _watch(stream: Any, state: StreamState, active: ActiveGeneration) -> Iterator[Any]:
+    try:
+        for item in stream:
+            if _observe(state, active, item):
+                yield item
+    except GeneratorExit:
+        if _stopped_after_finish(state):
+            with suppress(Exception):  # the connection may be gone: then it stays incomplete
+                for item in islice(stream, DRAIN_AFTER_FINISH):
+                    state.observe(item)
+        _finish(state, active, None if state.finished and state.usage() else GeneratorExit())
+        raise
+    except BaseException as exc:
+        _finish(state, active, exc)
+        raise
+    _finish(state, active, None)
+
+
+async def _watch_async(
+    stream: Any, state: StreamState, active: ActiveGeneration
+) -> AsyncIterator[Any]:
+    try:
+        async for item in stream:
+            if _observe(state, active, item):
+                yield item
+    except GeneratorExit:
+        if _stopped_after_finish(state):
+            with suppress(Exception):
+                drained = 0
+                async for item in stream:
+                    state.observe(item)
+                    drained += 1
+                    if drained >= DRAIN_AFTER_FINISH:
+                        break
+        _finish(state, active, None if state.finished and state.usage() else GeneratorExit())
+        raise
+    except BaseException as exc:
+        _finish(state, active, exc)
+        raise
+    _finish(state, active, None)
+
+
 class RecordingStream:
     def __init__(self, stream: Any, state: StreamState, active: ActiveGeneration) -> None:
         self._stream = stream
         self._state = state
         self._active = active
-        self._items = self._watch()
-
-    def _watch(self) -> Iterator[Any]:
-        try:
-            for item in self._stream:
-                if _observe(self._state, self._active, item):
-                    yield item
-        except BaseException as exc:
-            _finish(self._state, self._active, exc)
-            raise
-        _finish(self._state, self._active, None)
+        self._items = _watch(stream, state, active)
 
     def __iter__(self) -> Iterator[Any]:
         return self
@@ -79,6 +126,7 @@ class RecordingStream:
         if not getattr(self, "_active", None) or self._active.ended:
             return
         with suppress(Exception):  # nothing sensible to do about it during garbage collection
+            self._items.close()  # as close(): reads a pending usage chunk after the finish
             _finish(self._state, self._active, GeneratorExit())
 
     def __enter__(self) -> RecordingStream:
@@ -96,17 +144,7 @@ class AsyncRecordingStream:
         self._stream = stream
         self._state = state
         self._active = active
-        self._items = self._watch()
-
-    async def _watch(self) -> AsyncIterator[Any]:
-        try:
-            async for item in self._stream:
-                if _observe(self._state, self._active, item):
-                    yield item
-        except BaseException as exc:
-            _finish(self._state, self._active, exc)
-            raise
-        _finish(self._state, self._active, None)
+        self._items = _watch_async(stream, state, active)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import UTC, datetime
 
@@ -154,3 +155,40 @@ def test_with_options_keeps_recording(server, langfuse, recorded, openai_client,
         generation = read_generation(server, langfuse, call)
         assert business_metadata(generation)["feature"] == "f"
         assert generation["usageDetails"]["total"] > 0
+
+
+def test_stream_left_after_the_finish_is_recorded_with_its_usage(
+    server, langfuse, recorded, openai_client
+):
+    # The caller stops at finish_reason; the usage chunk the wrapper asked for comes after it.
+    with openai_client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True
+    ) as stream:
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].finish_reason:
+                break
+    generation = read_generation(server, langfuse, recorded[0])
+    assert generation["level"] == "DEFAULT"
+    assert generation["usageDetails"]["total"] > 0
+    assert "stream_incomplete" not in business_metadata(generation)
+
+
+def test_stream_left_with_break_is_recorded_without_the_garbage_collector(
+    server, langfuse, recorded, openai_client
+):
+    def read_one_chunk() -> None:
+        for _ in openai_client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True
+        ):
+            break
+
+    gc.disable()
+    try:
+        read_one_chunk()
+        # Dropped when the loop ended: recorded at once, not whenever a collection runs.
+        assert len(recorded) == 1
+    finally:
+        gc.enable()
+    generation = read_generation(server, langfuse, recorded[0])
+    assert generation["level"] == "WARNING"
+    assert business_metadata(generation)["stream_incomplete"] is True

@@ -40,6 +40,19 @@ def test_openai_stream_helper(server, langfuse, recorded):
     assert generation["model"] == final.model == "o4-mini-2025-04-16"
 
 
+def test_openai_stream_helper_left_at_content_done_keeps_its_usage(server, langfuse, recorded):
+    raw = openai.OpenAI(base_url=f"{server.base_url}/openai/v1", api_key="k", max_retries=0)
+    client = _wrap(raw, langfuse, recorded)
+    with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream:
+        for event in stream:
+            if event.type == "content.done":
+                break  # the answer is complete; the usage chunk has not been read yet
+    generation = read_generation(server, langfuse, recorded[0])
+    assert generation["level"] == "DEFAULT"
+    assert generation["usageDetails"]["total"] > 0
+    assert "usage_missing" not in business_metadata(generation)
+
+
 def test_anthropic_stream_helper_text_stream_and_final_message(server, langfuse, recorded):
     raw = anthropic.Anthropic(base_url=f"{server.base_url}/anthropic", api_key="k", max_retries=0)
     client = _wrap(raw, langfuse, recorded)

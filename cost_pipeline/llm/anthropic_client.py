@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from cost_pipeline.llm.anthropic_mapping import AnthropicStreamState, output_of, spec_for
+from cost_pipeline.llm.anthropic_mapping import (
+    AnthropicStreamState,
+    output_of,
+    price_context,
+    spec_for,
+)
 from cost_pipeline.llm.anthropic_spans import without_sdk_spans
 from cost_pipeline.llm.call import CallConfig
 from cost_pipeline.llm.helper_streams import anthropic_snapshot
@@ -20,6 +25,7 @@ ANTHROPIC_CALLS = ProviderCalls(
     # Anthropic streams always carry usage (message_start + message_delta).
     new_stream_state=lambda _asked_for_usage: AnthropicStreamState(),
     snapshot=anthropic_snapshot,
+    price_context_of=price_context,
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cost_pipeline.llm.call import CallSpec, model_parameters
+from cost_pipeline.llm.pricing import PriceContext
 
 PARAMETERS = (
     "max_tokens",
@@ -41,6 +42,16 @@ def output_of(message: Any) -> Any:
     if tools:
         output["tool_calls"] = tools
     return output
+
+
+def price_context_of_usage(usage: Any) -> PriceContext:
+    """Fast mode (``usage.speed``) is priced apart; the response carries it in its usage."""
+    speed = _as_dict(usage).get("speed")
+    return (("speed", speed),) if speed == "fast" else ()
+
+
+def price_context(message: Any) -> PriceContext:
+    return price_context_of_usage(getattr(message, "usage", None))
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -89,3 +100,6 @@ class AnthropicStreamState:
 
     def output(self) -> Any:
         return {"role": "assistant", "content": "".join(self._text)}
+
+    def price_context(self) -> PriceContext:
+        return price_context_of_usage(self.usage())

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from cost_pipeline.llm.anthropic_mapping import price_context as anthropic_price_context
+from cost_pipeline.llm.openai_mapping import price_context as openai_price_context
+from cost_pipeline.llm.pricing import PriceContext
 from cost_pipeline.llm.recording import ActiveGeneration
 from cost_pipeline.llm.streams import DRAIN_AFTER_FINISH
 
@@ -25,6 +28,7 @@ class Snapshot:
     usage: Any
     output: Any
     finished: bool  # the provider said it was done (finish / stop reason seen)
+    price_context: PriceContext = ()
 
 
 def openai_snapshot(stream: Any) -> Snapshot | None:
@@ -38,6 +42,7 @@ def openai_snapshot(stream: Any) -> Snapshot | None:
         usage=snapshot.usage,
         output={"role": "assistant", "content": choice.message.content if choice else None},
         finished=bool(choice and choice.finish_reason),
+        price_context=openai_price_context(snapshot),
     )
 
 
@@ -52,6 +57,7 @@ def anthropic_snapshot(stream: Any) -> Snapshot | None:
         usage=snapshot.usage,
         output={"role": "assistant", "content": text},
         finished=snapshot.stop_reason is not None,
+        price_context=anthropic_price_context(snapshot),
     )
 
 
@@ -60,10 +66,14 @@ def _settle(active: ActiveGeneration, snapshot: Snapshot | None, exc: BaseExcept
         return
     if exc is not None and not isinstance(exc, GeneratorExit):
         active.fail(exc)
-    elif snapshot is not None and snapshot.finished:
-        active.succeed(model=snapshot.model, usage=snapshot.usage, output=snapshot.output)
     elif snapshot is not None:
-        active.abandon(model=snapshot.model, usage=snapshot.usage, output=snapshot.output)
+        seen = {
+            "model": snapshot.model,
+            "usage": snapshot.usage,
+            "output": snapshot.output,
+            "price_context": snapshot.price_context,
+        }
+        (active.succeed if snapshot.finished else active.abandon)(**seen)
     else:
         active.abandon(model=None, usage=None, output=None)
 

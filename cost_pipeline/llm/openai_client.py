@@ -11,6 +11,7 @@ from cost_pipeline.llm.openai_mapping import (
     OpenAIStreamState,
     force_stream_usage,
     output_of,
+    price_context,
     spec_for,
 )
 from cost_pipeline.llm.passthrough import InstrumentedClient, Passthrough
@@ -25,6 +26,7 @@ OPENAI_CALLS = ProviderCalls(
     snapshot=openai_snapshot,
     # An OpenAI stream reports usage only when asked to: the wrapper always asks.
     prepare_stream=force_stream_usage,
+    price_context_of=price_context,
 )
 
 

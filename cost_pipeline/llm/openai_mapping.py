@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cost_pipeline.llm.call import CallSpec, model_parameters
+from cost_pipeline.llm.pricing import PriceContext
 
 PARAMETERS = (
     "temperature",
@@ -32,6 +33,12 @@ def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
         model_parameters=model_parameters(kwargs, PARAMETERS),
         stream=bool(kwargs.get("stream")),
     )
+
+
+def price_context(response: Any) -> PriceContext:
+    """The tier the response says it was served on (flex and priority are priced differently)."""
+    tier = getattr(response, "service_tier", None)
+    return (("service_tier", tier),) if isinstance(tier, str) and tier else ()
 
 
 def force_stream_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -67,9 +74,11 @@ class OpenAIStreamState:
         self._text: list[str] = []
         self.content_started = False
         self.finished = False  # a finish_reason arrived: only the usage chunk can follow
+        self._price_context: PriceContext = ()
 
     def observe(self, chunk: Any) -> bool:
         self._model = getattr(chunk, "model", None) or self._model
+        self._price_context = price_context(chunk) or self._price_context
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage
@@ -93,6 +102,9 @@ class OpenAIStreamState:
 
     def usage(self) -> Any:
         return self._usage
+
+    def price_context(self) -> PriceContext:
+        return self._price_context
 
     def output(self) -> Any:
         return {"role": "assistant", "content": "".join(self._text)}

@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from genai_prices import Usage, calc_price
 from genai_prices.types import ModelPrice, TieredPrices
@@ -20,6 +21,11 @@ from genai_prices.types import ModelPrice, TieredPrices
 # Small enough to stay below every long-context tier threshold, so probes see base-tier prices;
 # Decimal arithmetic keeps the division exact.
 _PROBE_TOKENS = 1_000
+
+# What the response says about how it was served, as genai-prices selects price variants by it:
+# (("service_tier", "flex"),) for OpenAI's flex processing, (("speed", "fast"),) for Anthropic's
+# fast mode. Empty: the standard price.
+PriceContext = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -122,37 +128,41 @@ class ModelRates:
         )
 
 
-def _price_per_token(model: str, **usage: int) -> Decimal:
+def _calc(usage: Usage, model: str, context: PriceContext) -> Any:
+    return calc_price(usage, model_ref=model, price_context=dict(context) or None)
+
+
+def _price_per_token(model: str, context: PriceContext, **usage: int) -> Decimal:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return calc_price(Usage(**usage), model_ref=model).total_price / _PROBE_TOKENS
+        return _calc(Usage(**usage), model, context).total_price / _PROBE_TOKENS
 
 
 @lru_cache(maxsize=4096)
-def model_rates(model: str | None) -> ModelRates | None:
-    """Per-token rates for ``model``, or None when genai-prices does not know it."""
+def model_rates(model: str | None, context: PriceContext = ()) -> ModelRates | None:
+    """Per-token rates for ``model`` (served as ``context`` says), None when it is unknown."""
     if not model:
         return None
     try:
-        probe = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model)
+        probe = _calc(Usage(input_tokens=1, output_tokens=1), model, context)
     except LookupError:
         return None
     n = _PROBE_TOKENS
     return ModelRates(
         model_id=probe.model.id,
         provider_id=probe.provider.id,
-        input=_price_per_token(model, input_tokens=n),
-        cache_read=_price_per_token(model, input_tokens=n, cache_read_tokens=n),
-        cache_write=_price_per_token(model, input_tokens=n, cache_write_tokens=n),
+        input=_price_per_token(model, context, input_tokens=n),
+        cache_read=_price_per_token(model, context, input_tokens=n, cache_read_tokens=n),
+        cache_write=_price_per_token(model, context, input_tokens=n, cache_write_tokens=n),
         cache_write_1h=_price_per_token(
-            model, input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n
+            model, context, input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n
         ),
-        output=_price_per_token(model, output_tokens=n),
-        reasoning=_price_per_token(model, output_tokens=n, output_reasoning_tokens=n),
+        output=_price_per_token(model, context, output_tokens=n),
+        reasoning=_price_per_token(model, context, output_tokens=n, output_reasoning_tokens=n),
         tiered=_has_tiers(probe.model_price),
         # A model without its own audio price bills audio tokens as text (genai-prices' rule).
-        input_audio=_price_per_token(model, input_tokens=n, input_audio_tokens=n),
-        output_audio=_price_per_token(model, output_tokens=n, output_audio_tokens=n),
+        input_audio=_price_per_token(model, context, input_tokens=n, input_audio_tokens=n),
+        output_audio=_price_per_token(model, context, output_tokens=n, output_audio_tokens=n),
     )
 
 
@@ -160,9 +170,11 @@ def _has_tiers(price: ModelPrice) -> bool:
     return any(isinstance(value, TieredPrices) for value in vars(price).values())
 
 
-def price_usage(model: str | None, usage: TokenUsage) -> UsageCost | None:
+def price_usage(
+    model: str | None, usage: TokenUsage, context: PriceContext = ()
+) -> UsageCost | None:
     """Cost of ``usage`` on ``model``; None when the model has no known price."""
-    rates = model_rates(model)
+    rates = model_rates(model, context)
     if rates is None:
         return None
     if not rates.tiered:
@@ -171,7 +183,7 @@ def price_usage(model: str | None, usage: TokenUsage) -> UsageCost | None:
     # the total is genai-prices' own.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        exact = calc_price(usage.as_genai_usage(), model_ref=model or "")
+        exact = _calc(usage.as_genai_usage(), model or "", context)
     linear = rates.cost(usage)
     scale = exact.total_price / linear.total if linear.total else Decimal(0)
     return UsageCost(

@@ -10,12 +10,17 @@ from typing import Any
 from cost_pipeline.llm.call import CallConfig, CallSpec
 from cost_pipeline.llm.helper_streams import RecordedStreamManager, Snapshot
 from cost_pipeline.llm.passthrough import Passthrough
+from cost_pipeline.llm.pricing import PriceContext
 from cost_pipeline.llm.recording import ActiveGeneration, start_call
 from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
 
 
 def _unchanged(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return kwargs, True
+
+
+def _standard_price(_response: Any) -> PriceContext:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class ProviderCalls:
     snapshot: Callable[[Any], Snapshot | None]  # a stream helper's final message
     # Streaming kwargs the provider needs to report usage -> (kwargs, caller had asked for it).
     prepare_stream: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]] = _unchanged
+    # The response -> how it was served, for the price variant (service tier, fast mode).
+    price_context_of: Callable[[Any], PriceContext] = _standard_price
 
 
 class RecordedCreate(Passthrough):
@@ -66,7 +73,12 @@ class RecordedCreate(Passthrough):
 
     def _succeed(self, active: ActiveGeneration, result: Any) -> Any:
         output = self._provider.output_of(result)
-        active.succeed(model=result.model, usage=result.usage, output=output)
+        active.succeed(
+            model=result.model,
+            usage=result.usage,
+            output=output,
+            price_context=self._provider.price_context_of(result),
+        )
         return result
 
 

@@ -20,7 +20,7 @@ from cost_pipeline.llm.clock import CallClock
 from cost_pipeline.llm.context import CallContext, current_context
 from cost_pipeline.llm.costing import cost_details
 from cost_pipeline.llm.langfuse_compat import open_generation
-from cost_pipeline.llm.pricing import TokenUsage
+from cost_pipeline.llm.pricing import PriceContext, TokenUsage
 from cost_pipeline.llm.usage import usage_details
 
 logger = logging.getLogger("cost_pipeline.llm")
@@ -64,7 +64,9 @@ class ActiveGeneration:
         if self._completion_start is None:
             self._completion_start = self._clock.now()
 
-    def succeed(self, *, model: str | None, usage: Any, output: Any) -> None:
+    def succeed(
+        self, *, model: str | None, usage: Any, output: Any, price_context: PriceContext = ()
+    ) -> None:
         flags: dict[str, Any] = {}
         tokens: TokenUsage | None = None
         try:
@@ -81,7 +83,7 @@ class ActiveGeneration:
                     model or self._spec.requested_model,
                 )
         details = usage_details(tokens) if tokens else None
-        costs = cost_details(model, tokens) if tokens else None
+        costs = cost_details(model, tokens, price_context) if tokens else None
         self._end(
             level="DEFAULT",
             status=None,
@@ -99,7 +101,9 @@ class ActiveGeneration:
         level: Literal["WARNING", "ERROR"] = "WARNING" if cancelled else "ERROR"
         self._end(level=level, status=status, flags={})
 
-    def abandon(self, *, model: str | None, usage: Any, output: Any) -> None:
+    def abandon(
+        self, *, model: str | None, usage: Any, output: Any, price_context: PriceContext = ()
+    ) -> None:
         """The caller stopped reading a stream early: keep what arrived, flag it."""
         tokens = None
         with suppress(ValueError):
@@ -113,7 +117,7 @@ class ActiveGeneration:
             model=model,
             tokens=tokens,
             details=usage_details(tokens) if tokens else None,
-            costs=cost_details(model, tokens) if tokens else None,
+            costs=cost_details(model, tokens, price_context) if tokens else None,
             output=output,
             flags=flags,
         )

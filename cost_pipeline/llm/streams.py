@@ -12,6 +12,7 @@ from contextlib import suppress
 from itertools import islice
 from typing import Any, Protocol
 
+from cost_pipeline.llm.pricing import PriceContext
 from cost_pipeline.llm.recording import ActiveGeneration
 
 
@@ -29,6 +30,8 @@ class StreamState(Protocol):
 
     def output(self) -> Any: ...
 
+    def price_context(self) -> PriceContext: ...
+
 
 def _observe(state: StreamState, active: ActiveGeneration, item: Any) -> bool:
     forward = state.observe(item)
@@ -40,10 +43,16 @@ def _observe(state: StreamState, active: ActiveGeneration, item: Any) -> bool:
 def _finish(state: StreamState, active: ActiveGeneration, exc: BaseException | None) -> None:
     if active.ended:
         return
+    seen = {
+        "model": state.model(),
+        "usage": state.usage(),
+        "output": state.output(),
+        "price_context": state.price_context(),
+    }
     if exc is None:
-        active.succeed(model=state.model(), usage=state.usage(), output=state.output())
+        active.succeed(**seen)
     elif isinstance(exc, GeneratorExit):
-        active.abandon(model=state.model(), usage=state.usage(), output=state.output())
+        active.abandon(**seen)
     else:
         active.fail(exc)
 

@@ -25,6 +25,8 @@ from cost_pipeline.local.simulator.request_checks import accept
 from cost_pipeline.local.simulator.sse import data_line, stream_response
 from cost_pipeline.local.simulator.tokens import count_tokens
 
+SERVED_TIERS = ("flex", "priority")
+
 
 def _invalid(body: dict[str, Any]) -> str | None:
     if not isinstance(body.get("model"), str) or not body["model"]:
@@ -85,7 +87,11 @@ class OpenAIChat:
             "id": f"chatcmpl-sim-{uuid.uuid4().hex[:20]}",
             "created": int(time.time()),
             "model": model,
-            "service_tier": "default",
+            # The tier the request asked for when it is one OpenAI serves on demand ("auto" and
+            # anything else are served on the default tier), as the real API reports it.
+            "service_tier": tier
+            if (tier := body.get("service_tier")) in SERVED_TIERS
+            else "default",
             "system_fingerprint": "fp_sim",
         }
         finish = "length" if reply.truncated else "stop"

@@ -148,7 +148,8 @@ def unattributed_share(
     name="unpriced_calls",
     description="Every generation has a cost (from Langfuse or genai-prices); otherwise "
     "cost_usd is a lower bound. Says why each is unpriced: no price for its model, no usage, "
-    "or usage under token keys the loader does not know.",
+    "usage under token keys the loader does not know, or a Langfuse cost that misses a token "
+    "class on a model genai-prices does not know.",
 )
 def unpriced_calls(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource

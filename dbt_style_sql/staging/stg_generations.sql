@@ -110,7 +110,8 @@ renamed as (
         ---------- cost as Langfuse reported it
         langfuse_total_cost,
         json_exists(cost_details, '$.total') as langfuse_cost_has_total,
-        cost_details,
+        -- The keys it is itemised by, for the partial-cost check (flagged).
+        list_filter(json_keys(cost_details), key -> key <> 'total') as langfuse_cost_keys,
 
         ---------- timings
         partition_date,
@@ -145,9 +146,6 @@ costed as (
         coalesce(
             langfuse_total_cost <> 0 or (langfuse_cost_has_total and has_usage), false
         ) as has_langfuse_cost,
-        -- Read here, apart from the check that uses them (flagged), so each row parses them once.
-        case when has_langfuse_cost then list_filter(json_keys(cost_details), k -> k <> 'total')
-        end as langfuse_cost_keys,
         -- Only usage that every token lands in a class of can be priced from rates: tokens
         -- under unknown keys would be priced at 0.
         has_usage and unclassified_tokens = 0 as has_classified_usage
@@ -215,7 +213,7 @@ flagged as (
     -- out, unless it is not below genai-prices' price (a project's own price, say).
     select
         *,
-        case when len(langfuse_cost_keys) > 0 and (false
+        case when has_langfuse_cost and len(langfuse_cost_keys) > 0 and (false
         {%- for column, keys in cost_keys_by_class.items() %}
             or ({{ column }} > 0 and not list_has_any(langfuse_cost_keys, {{ keys }}))
         {%- endfor %})

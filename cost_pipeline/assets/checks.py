@@ -148,8 +148,8 @@ def unattributed_share(
     name="unpriced_calls",
     description="Every generation has a cost (from Langfuse or genai-prices); otherwise "
     "cost_usd is a lower bound. Says why each is unpriced: no price for its model, no usage, "
-    "usage under token keys the loader does not know, or a Langfuse cost that misses a token "
-    "class on a model genai-prices does not know.",
+    "or usage under token keys the loader does not know. Also warns about calls whose Langfuse "
+    "cost may be partial (langfuse_cost_partial) and what genai-prices would add for them.",
 )
 def unpriced_calls(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
@@ -167,6 +167,12 @@ def unpriced_calls(
             "and cost_source = 'unpriced' group by all order by calls desc, model limit 10",
             window,
         ).fetchall()
+        partial, partial_gap = con.execute(
+            "select count(*), coalesce(sum(genai_prices_cost_usd - cost_usd), 0)::double "
+            "from stg_generations where partition_date >= $start and partition_date < $end "
+            "and langfuse_cost_partial",
+            window,
+        ).fetchone()
         reasons = con.execute(
             "select unpriced_reason, count(*) as calls from stg_generations "
             "where partition_date >= $start and partition_date < $end "
@@ -174,15 +180,23 @@ def unpriced_calls(
             window,
         ).fetchall()
     return dg.AssetCheckResult(
-        passed=unpriced == 0,
+        passed=unpriced == 0 and partial == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "unpriced_calls": unpriced,
             "calls": calls,
             "unpriced_models": dg.MetadataValue.md(markdown_table(["model", "calls"], models)),
             "unpriced_by_reason": {str(reason): int(count) for reason, count in reasons},
+            "partial_langfuse_cost_calls": partial,
+            "partial_langfuse_cost_gap_usd": round(partial_gap, 6),
             "summary": f"{unpriced} of {calls} calls unpriced"
-            + "".join(f", {count} {reason}" for reason, count in reasons),
+            + "".join(f", {count} {reason}" for reason, count in reasons)
+            + (
+                f"; {partial} with a Langfuse cost that may miss token classes "
+                f"(genai-prices: +{partial_gap:.6f} USD)"
+                if partial
+                else ""
+            ),
         },
     )
 

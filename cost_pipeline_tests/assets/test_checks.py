@@ -137,3 +137,21 @@ def test_unpriced_calls_say_why_each_is_unpriced(tmp_path):
     assert check.metadata["summary"].value == (
         "4 of 6 calls unpriced, 2 no usage, 1 no price, 1 unclassified usage"
     )
+
+
+def test_unpriced_calls_warn_about_a_langfuse_cost_that_may_miss_token_classes(tmp_path):
+    # Langfuse's cost priced input and output only; 30 reasoning tokens at 1e-6 are missing.
+    partial = Generation(
+        DAY,
+        model=PRICED,
+        reasoning_tokens=30,
+        langfuse_total_cost=Decimal("0.00015"),
+        cost_details={"input": 0.0001, "output": 0.00005, "total": 0.00015},
+    )
+    _, checks = run_chain(tmp_path, [*attributed(2), partial])
+    check = checks["unpriced_calls"]
+    assert not check.passed
+    assert check.metadata["unpriced_calls"].value == 0
+    assert check.metadata["partial_langfuse_cost_calls"].value == 1
+    assert check.metadata["partial_langfuse_cost_gap_usd"].value == pytest.approx(0.00003)
+    assert "1 with a Langfuse cost that may miss token classes" in check.metadata["summary"].value

@@ -209,8 +209,9 @@ priced as (
 flagged as (
 
     -- Langfuse prices only the usage keys its price for the model names (some models lack a
-    -- reasoning key). An itemised cost without a key of a class holding tokens left that class
-    -- out, unless it is not below genai-prices' price (a project's own price, say).
+    -- reasoning key): an itemised cost below genai-prices' price without a key of a class holding
+    -- tokens may have left that class out. Flagged, not replaced: a cost the client provided
+    -- looks the same (e.g. {input, output, total} at a batch discount) and is right as sent.
     select
         *,
         case when has_langfuse_cost and len(langfuse_cost_keys) > 0 and (false
@@ -265,18 +266,16 @@ final as (
 
         ---------- cost (USD)
         case
-            when has_langfuse_cost and not langfuse_cost_partial then langfuse_total_cost
+            when has_langfuse_cost then langfuse_total_cost
             when has_price and has_classified_usage then recomputed_cost_usd
         end as cost_usd,
         case
-            when has_langfuse_cost and not langfuse_cost_partial then 'langfuse'
+            when has_langfuse_cost then 'langfuse'
             when has_price and has_classified_usage then 'genai_prices'
             else 'unpriced'
         end as cost_source,
         case
-            when (has_langfuse_cost and not langfuse_cost_partial)
-                or (has_price and has_classified_usage) then null
-            when langfuse_cost_partial then 'partial langfuse cost'
+            when has_langfuse_cost or (has_price and has_classified_usage) then null
             when unclassified_tokens <> 0 then 'unclassified usage'
             when not has_usage then 'no usage'
             else 'no price'

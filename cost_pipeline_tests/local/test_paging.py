@@ -142,15 +142,24 @@ def test_rows_missing_whole_field_groups_are_still_whole_objects(tmp_path):
                 {"_listStartTime": "2026-11-20T12:00:00.000Z"},
                 {"_listStartTime": "2026-11-20T11:00:00.000Z", "name": "only-basic"},
                 {"_listStartTime": "2026-11-20T10:00:00.000Z", "custom": 1},
+                # Non-ASCII before a served slice: slices count bytes, not characters.
+                {
+                    "_listStartTime": "2026-11-20T09:00:00.000Z",
+                    "name": "héllo wörld",
+                    "usageDetails": {"input": 1},
+                },
             ]
         )
         with srv.api() as api:
-            for fields in ("core", "basic", "basic,usage,metadata", "time,io"):
+            for fields in ("core", "basic", "basic,usage,metadata", "time,io", "core,usage"):
                 params = dict(WINDOW, limit=1000, fields=fields)
                 body = api.get("/api/public/v2/observations", params=params).raise_for_status()
                 named = {"name": "only-basic"} if "basic" in fields else {}
+                accented = {"name": "héllo wörld"} if "basic" in fields else {}
+                used = {"usageDetails": {"input": 1}} if "usage" in fields else {}
                 assert json.loads(body.content)["data"] == [
                     nulls,
                     {**named, **nulls},
                     {"custom": 1, **nulls},
+                    {**accented, **used, **nulls},
                 ], fields

@@ -46,7 +46,7 @@ def output_of(message: Any) -> Any:
 
 def price_context_of_usage(usage: Any) -> PriceContext:
     """Fast mode (``usage.speed``) is priced apart; the response carries it in its usage."""
-    speed = _as_dict(usage).get("speed")
+    speed = usage.get("speed") if isinstance(usage, Mapping) else getattr(usage, "speed", None)
     return (("speed", speed),) if speed == "fast" else ()
 
 

@@ -112,11 +112,12 @@ class RecordedStreamManager:
         return snapshot is not None and snapshot.finished and snapshot.usage is None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
-        if exc is None and self._stopped_after_finish():
-            with suppress(Exception):  # the connection may be gone: then it stays usage-less
-                for _ in islice(self._stream, DRAIN_AFTER_FINISH):
-                    pass
         try:
+            # Never in the caller's way: the connection may be gone (then it stays usage-less).
+            with suppress(Exception):
+                if exc is None and self._stopped_after_finish():
+                    for _ in islice(self._stream, DRAIN_AFTER_FINISH):
+                        pass
             return self._manager.__exit__(exc_type, exc, tb)
         finally:
             assert self._active is not None
@@ -134,14 +135,14 @@ class RecordedStreamManager:
         return self._stream
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
-        if exc is None and self._stopped_after_finish():
-            with suppress(Exception):
-                drained = 0
-                async for _ in self._stream:
-                    drained += 1
-                    if drained >= DRAIN_AFTER_FINISH:
-                        break
         try:
+            with suppress(Exception):
+                if exc is None and self._stopped_after_finish():
+                    drained = 0
+                    async for _ in self._stream:
+                        drained += 1
+                        if drained >= DRAIN_AFTER_FINISH:
+                            break
             return await self._manager.__aexit__(exc_type, exc, tb)
         finally:
             assert self._active is not None

@@ -169,6 +169,10 @@ class AsyncRecordingStream:
     def __del__(self) -> None:
         if not getattr(self, "_active", None) or self._active.ended:
             return
+        # A finaliser cannot await the pending usage chunk, and leaving it to asyncio's
+        # async-generator finaliser fails: the SDK's own generators are being finalised at the
+        # same time ("aclose(): asynchronous generator is already running"). Close async streams
+        # (async with, or await close()) to have it read.
         with suppress(Exception):  # nothing sensible to do about it during garbage collection
             _finish(self._state, self._active, GeneratorExit())
 

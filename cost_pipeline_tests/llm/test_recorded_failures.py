@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from datetime import UTC, datetime
@@ -192,3 +193,22 @@ def test_stream_left_with_break_is_recorded_without_the_garbage_collector(
     generation = read_generation(server, langfuse, recorded[0])
     assert generation["level"] == "WARNING"
     assert business_metadata(generation)["stream_incomplete"] is True
+
+
+def test_async_stream_closed_after_the_finish_keeps_its_usage(server, langfuse, recorded):
+    raw = openai.AsyncOpenAI(base_url=f"{server.base_url}/openai/v1", api_key="k", max_retries=0)
+    client = instrument(raw, feature="f", team="t", langfuse=langfuse, on_record=recorded.append)
+
+    async def stop_at_the_finish() -> None:
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        async with stream:
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    break
+
+    asyncio.run(stop_at_the_finish())
+    generation = read_generation(server, langfuse, recorded[0])
+    assert generation["level"] == "DEFAULT"
+    assert generation["usageDetails"]["total"] > 0

@@ -57,6 +57,12 @@ def test_anthropic_fast_mode_is_read_from_the_usage():
     fast = SimpleNamespace(usage=ANTHROPIC_USAGE)
     standard = SimpleNamespace(usage={**ANTHROPIC_USAGE, "speed": "standard"})
     assert (price_context(fast), price_context(standard)) == ((("speed", "fast"),), ())
+    # Any usage object is read without failing the call: attributes, or none at all.
+    assert price_context(SimpleNamespace(usage=SimpleNamespace(speed="fast"))) == (
+        ("speed", "fast"),
+    )
+    assert price_context(SimpleNamespace(usage=SimpleNamespace(input_tokens=1))) == ()
+    assert price_context(object()) == ()
     tokens = from_anthropic(ANTHROPIC_USAGE)
     at_fast, at_standard = (
         price_usage("claude-opus-4-8", tokens, context) for context in ((("speed", "fast"),), ())

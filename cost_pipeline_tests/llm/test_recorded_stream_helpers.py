@@ -53,6 +53,24 @@ def test_openai_stream_helper_left_at_content_done_keeps_its_usage(server, langf
     assert "usage_missing" not in business_metadata(generation)
 
 
+def test_async_openai_stream_helper_left_at_content_done_keeps_its_usage(
+    server, langfuse, recorded
+):
+    raw = openai.AsyncOpenAI(base_url=f"{server.base_url}/openai/v1", api_key="k", max_retries=0)
+    client = _wrap(raw, langfuse, recorded)
+
+    async def leave_at_content_done() -> None:
+        async with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream:
+            async for event in stream:
+                if event.type == "content.done":
+                    break
+
+    asyncio.run(leave_at_content_done())
+    generation = read_generation(server, langfuse, recorded[0])
+    assert generation["level"] == "DEFAULT"
+    assert generation["usageDetails"]["total"] > 0
+
+
 def test_anthropic_stream_helper_text_stream_and_final_message(server, langfuse, recorded):
     raw = anthropic.Anthropic(base_url=f"{server.base_url}/anthropic", api_key="k", max_retries=0)
     client = _wrap(raw, langfuse, recorded)

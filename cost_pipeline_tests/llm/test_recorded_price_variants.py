@@ -79,3 +79,13 @@ def test_anthropic_stream_state_takes_fast_mode_from_the_usage_events():
         SimpleNamespace(type="message_delta", usage={"output_tokens": 3, "speed": "fast"})
     )
     assert state.price_context() == (("speed", "fast"),)
+
+
+def test_both_providers_read_the_tier_of_each_response():
+    from cost_pipeline.llm.anthropic_client import ANTHROPIC_CALLS
+    from cost_pipeline.llm.openai_client import OPENAI_CALLS
+
+    fast = SimpleNamespace(usage={"input_tokens": 1, "speed": "fast"})
+    flex = SimpleNamespace(service_tier="flex", usage=None)
+    assert ANTHROPIC_CALLS.price_context_of(fast) == (("speed", "fast"),)
+    assert OPENAI_CALLS.price_context_of(flex) == (("service_tier", "flex"),)

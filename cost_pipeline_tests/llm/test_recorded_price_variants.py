@@ -9,7 +9,9 @@ import openai
 import pytest
 
 from cost_pipeline.llm import instrument
+from cost_pipeline.llm.anthropic_client import ANTHROPIC_CALLS
 from cost_pipeline.llm.anthropic_mapping import AnthropicStreamState, price_context
+from cost_pipeline.llm.openai_client import OPENAI_CALLS
 from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline.llm.usage import from_anthropic
 from cost_pipeline_tests.llm.conftest import read_generation
@@ -82,9 +84,6 @@ def test_anthropic_stream_state_takes_fast_mode_from_the_usage_events():
 
 
 def test_both_providers_read_the_tier_of_each_response():
-    from cost_pipeline.llm.anthropic_client import ANTHROPIC_CALLS
-    from cost_pipeline.llm.openai_client import OPENAI_CALLS
-
     fast = SimpleNamespace(usage={"input_tokens": 1, "speed": "fast"})
     flex = SimpleNamespace(service_tier="flex", usage=None)
     assert ANTHROPIC_CALLS.price_context_of(fast) == (("speed", "fast"),)

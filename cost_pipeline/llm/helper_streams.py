@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from cost_pipeline.llm.anthropic_mapping import price_context as anthropic_price_context
 from cost_pipeline.llm.openai_mapping import price_context as openai_price_context
 from cost_pipeline.llm.pricing import PriceContext
 from cost_pipeline.llm.recording import ActiveGeneration
-from cost_pipeline.llm.streams import DRAIN_AFTER_FINISH
+from cost_pipeline.llm.streams import drain, drain_async
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,7 @@ class RecordedStreamManager:
             # Never in the caller's way: the connection may be gone (then it stays usage-less).
             with suppress(Exception):
                 if exc is None and self._stopped_after_finish():
-                    for _ in islice(self._stream, DRAIN_AFTER_FINISH):
-                        pass
+                    drain(self._stream)
             return self._manager.__exit__(exc_type, exc, tb)
         finally:
             assert self._active is not None
@@ -138,11 +136,7 @@ class RecordedStreamManager:
         try:
             with suppress(Exception):
                 if exc is None and self._stopped_after_finish():
-                    drained = 0
-                    async for _ in self._stream:
-                        drained += 1
-                        if drained >= DRAIN_AFTER_FINISH:
-                            break
+                    await drain_async(self._stream)
             return await self._manager.__aexit__(exc_type, exc, tb)
         finally:
             assert self._active is not None

@@ -7,7 +7,7 @@ ERROR, the error re-raised), or early because the caller stopped reading (level 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import suppress
 from itertools import islice
 from typing import Any, Protocol
@@ -60,11 +60,34 @@ def _finish(state: StreamState, active: ActiveGeneration, exc: BaseException | N
 # Items read after the caller stopped, when the provider had already finished: OpenAI sends the
 # usage chunk after the one with finish_reason, and a caller that stops there has had the whole
 # answer; recording it without usage would leave a billed call unpriced.
-DRAIN_AFTER_FINISH = 8
+_DRAIN_AFTER_FINISH = 8
 
 
 def _stopped_after_finish(state: StreamState) -> bool:
     return state.finished and state.usage() is None
+
+
+def drain(stream: Any, observe: Callable[[Any], object] = lambda _: None) -> None:
+    """Read what the provider still sends after its finish (never raises: the connection may be
+    gone, and then the call stays without usage)."""
+    with suppress(Exception):
+        for item in islice(stream, _DRAIN_AFTER_FINISH):
+            observe(item)
+
+
+async def drain_async(stream: Any, observe: Callable[[Any], object] = lambda _: None) -> None:
+    with suppress(Exception):
+        drained = 0
+        async for item in stream:
+            observe(item)
+            drained += 1
+            if drained >= _DRAIN_AFTER_FINISH:
+                break
+
+
+def _finish_stopped(state: StreamState, active: ActiveGeneration) -> None:
+    """The caller stopped reading: complete when the provider had finished and usage came."""
+    _finish(state, active, None if state.finished and state.usage() else GeneratorExit())
 
 
 # The watchers are plain functions, not methods: a generator holding the proxy would form a
@@ -77,10 +100,8 @@ def _watch(stream: Any, state: StreamState, active: ActiveGeneration) -> Iterato
                 yield item
     except GeneratorExit:
         if _stopped_after_finish(state):
-            with suppress(Exception):  # the connection may be gone: then it stays incomplete
-                for item in islice(stream, DRAIN_AFTER_FINISH):
-                    state.observe(item)
-        _finish(state, active, None if state.finished and state.usage() else GeneratorExit())
+            drain(stream, state.observe)
+        _finish_stopped(state, active)
         raise
     except BaseException as exc:
         _finish(state, active, exc)
@@ -97,14 +118,8 @@ async def _watch_async(
                 yield item
     except GeneratorExit:
         if _stopped_after_finish(state):
-            with suppress(Exception):
-                drained = 0
-                async for item in stream:
-                    state.observe(item)
-                    drained += 1
-                    if drained >= DRAIN_AFTER_FINISH:
-                        break
-        _finish(state, active, None if state.finished and state.usage() else GeneratorExit())
+            await drain_async(stream, state.observe)
+        _finish_stopped(state, active)
         raise
     except BaseException as exc:
         _finish(state, active, exc)

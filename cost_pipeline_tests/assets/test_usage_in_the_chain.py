@@ -26,6 +26,12 @@ from cost_pipeline.llm import instrument, recorded_at
 from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline_tests.conftest import LocalServer
 from cost_pipeline_tests.local.otlp_builders import NS, generation, post_protobuf
+from cost_pipeline_tests.local.usage_shapes import (
+    AUDIO_CHAT,
+    AUDIO_CHAT_CLASSES,
+    CLAUDE_RAW,
+    CLAUDE_RAW_CLASSES,
+)
 from cost_pipeline_tests.reliability.support import day_start, failure_text, log_messages
 from cost_pipeline_tests.warehouse.loading import serve_local_resources, wait_until
 from cost_pipeline_tests.warehouse.observations import observation
@@ -34,14 +40,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("usage_in_the_chain")]
 
 DAY = datetime.now(UTC).date() - timedelta(days=9)
 PORTS = range(4400, 4450)  # the ports these tests may listen on
-CLAUDE_RAW = {"input_tokens": 120000, "output_tokens": 30000, "cache_read_input_tokens": 1000}
-AUDIO_CHAT = {
-    "prompt_tokens": 2000,
-    "completion_tokens": 1000,
-    "total_tokens": 3000,
-    "prompt_tokens_details": {"audio_tokens": 1500},
-    "completion_tokens_details": {"audio_tokens": 800},
-}
 AUDIO_STORED = {"input": 500, "input_audio_tokens": 1500, "output": 200, "output_audio_tokens": 800}
 # Rows as Langfuse serves them when it has no price for them: no cost at all.
 NO_COST = {"costDetails": {}, "totalCost": 0, "inputCost": None, "outputCost": None}
@@ -189,42 +187,35 @@ def test_raw_anthropic_and_audio_keys_land_in_token_classes(loaded):
     assert claude["unclassified_tokens"] == audio["unclassified_tokens"] == 0
 
 
+def assert_priced(loaded, feature: str, source: str, expected: dict, tolerance: Decimal) -> None:
+    by_name = {
+        row["generation_name"]: row for row in stg(loaded["database"], f"feature = '{feature}'")
+    }
+    for name, (model, classes) in expected.items():
+        row = by_name[name]
+        assert row["cost_source"] == source, name
+        assert abs(row["cost_usd"] - price_usage(model, classes).total) < tolerance, name
+
+
 def test_serve_local_prices_raw_anthropic_and_audio_keys_like_the_loader(loaded):
     # Spans sent without a cost are priced by serve-local, as Langfuse prices them; the chain
     # keeps that cost, so a class serve-local left out would be missing from cost_usd.
-    by_name = {row["generation_name"]: row for row in stg(loaded["database"], "feature = 'otlp'")}
     expected = {
-        "claude-raw": price_usage(
-            "claude-haiku-4-5", TokenUsage(input=120000, cache_read=1000, output=30000)
-        ),
-        "openai-audio": price_usage(
-            "gpt-4o-audio-preview",
-            TokenUsage(input=500, input_audio=1500, output=200, output_audio=800),
-        ),
+        "claude-raw": ("claude-haiku-4-5", CLAUDE_RAW_CLASSES),
+        "openai-audio": ("gpt-4o-audio-preview", AUDIO_CHAT_CLASSES),
     }
-    for name, priced in expected.items():
-        row = by_name[name]
-        assert row["cost_source"] == "langfuse", name
-        assert abs(row["cost_usd"] - priced.total) < Decimal("1e-9"), name
+    assert_priced(loaded, "otlp", "langfuse", expected, Decimal("1e-9"))
 
 
 def test_usage_without_a_langfuse_cost_is_priced_with_genai_prices(loaded):
-    by_name = {row["generation_name"]: row for row in stg(loaded["database"], "feature = 'api'")}
     expected = {
-        "claude-raw": price_usage(
-            "claude-haiku-4-5", TokenUsage(input=120000, cache_read=1000, output=30000)
-        ),
-        "realtime-audio": price_usage(
-            "gpt-4o-realtime-preview",
-            TokenUsage(input=500, input_audio=1500, output=200, output_audio=800),
-        ),
+        "claude-raw": ("claude-haiku-4-5", CLAUDE_RAW_CLASSES),
+        "realtime-audio": ("gpt-4o-realtime-preview", AUDIO_CHAT_CLASSES),
     }
-    for name, priced in expected.items():
-        row = by_name[name]
-        assert row["cost_source"] == "genai_prices", name
-        assert abs(row["cost_usd"] - priced.total) < Decimal("1e-12"), name
+    assert_priced(loaded, "api", "genai_prices", expected, Decimal("1e-12"))
+    [audio] = stg(loaded["database"], "generation_name = 'realtime-audio'")
     assert (
-        by_name["realtime-audio"]["cost_usd"]
+        audio["cost_usd"]
         > price_usage("gpt-4o-realtime-preview", TokenUsage(input=2000, output=1000)).total
     )  # audio at its own (higher) rates, not as text
 

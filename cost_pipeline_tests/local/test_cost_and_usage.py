@@ -8,6 +8,12 @@ from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline.local.cost import compute_cost, match_model, token_classes
 from cost_pipeline.local.usage_normalize import normalize_usage_details, usage_from_semconv
 from cost_pipeline.warehouse.parse import USAGE_KEYS
+from cost_pipeline_tests.local.usage_shapes import (
+    AUDIO_CHAT,
+    AUDIO_CHAT_CLASSES,
+    CLAUDE_RAW,
+    CLAUDE_RAW_CLASSES,
+)
 
 
 def test_flat_usage_keeps_non_negative_ints_and_derives_total():
@@ -106,28 +112,18 @@ def test_tiered_model_shows_its_base_tier_price():
     assert match.input_price == "0.000003"
 
 
-CLAUDE_RAW = {"input_tokens": 120000, "output_tokens": 30000, "cache_read_input_tokens": 1000}
-AUDIO_CHAT = {
-    "prompt_tokens": 2000,
-    "completion_tokens": 1000,
-    "total_tokens": 3000,
-    "prompt_tokens_details": {"audio_tokens": 1500},
-    "completion_tokens_details": {"audio_tokens": 800},
-}
-
-
 @pytest.mark.parametrize(
     ("model", "usage", "classes"),
     [
         (
             "claude-haiku-4-5",
             CLAUDE_RAW,
-            TokenUsage(input=120000, cache_read=1000, output=30000),
+            CLAUDE_RAW_CLASSES,
         ),
         (
             "gpt-4o-audio-preview",
             AUDIO_CHAT,
-            TokenUsage(input=500, input_audio=1500, output=200, output_audio=800),
+            AUDIO_CHAT_CLASSES,
         ),
         (
             "gpt-4o",

@@ -58,7 +58,9 @@ def _queries(conn: sqlite3.Connection, day: str, pages: int) -> list[PageQuery]:
     return queries
 
 
-def _timed(module: ModuleType, conn: sqlite3.Connection, queries: list[PageQuery]) -> tuple:
+def _timed(
+    module: ModuleType, conn: sqlite3.Connection, queries: list[PageQuery]
+) -> tuple[float, str]:
     digest = hashlib.sha256()
     began = time.process_time()
     for query in queries:

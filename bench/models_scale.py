@@ -47,7 +47,8 @@ class _NoServer:
 
 def build(work: Path, rows: int, days: list[date]) -> Path:
     database = work / f"models-{rows}-{len(days)}d.duckdb"
-    marker = work / f"models-{rows}-{len(days)}d.built"
+    # v2: model_prices kept per day (migration 005); a warehouse built before is built again.
+    marker = work / f"models-{rows}-{len(days)}d-v2.built"
     if marker.exists():
         return database
     for stale in work.glob(f"{database.name}*"):
@@ -57,7 +58,9 @@ def build(work: Path, rows: int, days: list[date]) -> Path:
         ensure_schema(con)
         for day in days:
             con.execute(DAILY_ROWS, {"day": day, "rows": rows // len(days)})
-            refresh_model_prices(con, day, datetime.now(UTC).replace(tzinfo=None))
+            refresh_model_prices(
+                con, day, day + timedelta(days=1), datetime.now(UTC).replace(tzinfo=None)
+            )
         con.execute("checkpoint")
     print(f"built {rows:,} raw rows over {len(days)} days in {time.perf_counter() - began:.1f} s")
     marker.touch()

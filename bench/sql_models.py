@@ -66,7 +66,7 @@ def main() -> None:
         ensure_schema(con)
         started = time.perf_counter()
         con.execute(SYNTHETIC_ROWS, {"day": DAY, "rows": args.rows})
-        refresh_model_prices(con, DAY, datetime.now(UTC))
+        refresh_model_prices(con, DAY, DAY + timedelta(days=1), datetime.now(UTC))
         print(f"built {args.rows:,} raw rows in {time.perf_counter() - started:.1f} s")
         project = load_project()
         timings: dict[str, list[float]] = {model.name: [] for model in project.models}

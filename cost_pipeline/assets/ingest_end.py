@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from cost_pipeline.assets.ingest_pipeline import IngestPipeline
@@ -50,7 +50,9 @@ def record_end(
     try:
         with warehouse.get_connection() as conn:
             pipeline.memory.apply(conn)
-            priced = refresh_model_prices(conn, day, now) if status == COMPLETE else 0
+            priced = 0
+            if status == COMPLETE:
+                priced = refresh_model_prices(conn, day, day + timedelta(days=1), now)
             cross_day = CrossDayResult({})
             if status == COMPLETE:
                 cross_day = pipeline.memory.run(

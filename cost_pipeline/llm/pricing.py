@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
 
 from genai_prices import Usage, calc_price
-from genai_prices.types import ModelPrice, TieredPrices
+from genai_prices.types import ModelInfo, ModelPrice, PriceCalculation, TieredPrices
 
 # Small enough to stay below every long-context tier threshold, so probes see base-tier prices;
 # Decimal arithmetic keeps the division exact.
@@ -128,41 +128,56 @@ class ModelRates:
         )
 
 
-def _calc(usage: Usage, model: str, context: PriceContext) -> Any:
-    return calc_price(usage, model_ref=model, price_context=dict(context) or None)
+def _calc(
+    usage: Usage, model: str, context: PriceContext, at: datetime | None = None
+) -> PriceCalculation:
+    return calc_price(
+        usage, model_ref=model, price_context=dict(context) or None, genai_request_timestamp=at
+    )
 
 
-def _price_per_token(model: str, context: PriceContext, **usage: int) -> Decimal:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _calc(Usage(**usage), model, context).total_price / _PROBE_TOKENS
-
-
-@lru_cache(maxsize=4096)
-def model_rates(model: str | None, context: PriceContext = ()) -> ModelRates | None:
-    """Per-token rates for ``model`` (served as ``context`` says), None when it is unknown."""
+def model_info(model: str | None) -> ModelInfo | None:
+    """genai-prices' entry for ``model`` (its prices over time), None when it is unknown."""
     if not model:
         return None
     try:
-        probe = _calc(Usage(input_tokens=1, output_tokens=1), model, context)
+        return _calc(Usage(input_tokens=1, output_tokens=1), model, ()).model
     except LookupError:
         return None
+
+
+@lru_cache(maxsize=4096)
+def model_rates(
+    model: str | None, context: PriceContext = (), at: datetime | None = None
+) -> ModelRates | None:
+    """Per-token rates for ``model`` (served as ``context`` says) at ``at`` (a UTC time; None:
+    now, for a call being made), None when the model is unknown."""
+    if not model:
+        return None
+    try:
+        probe = _calc(Usage(input_tokens=1, output_tokens=1), model, context, at)
+    except LookupError:
+        return None
+
+    def per_token(**usage: int) -> Decimal:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _calc(Usage(**usage), model, context, at).total_price / _PROBE_TOKENS
+
     n = _PROBE_TOKENS
     return ModelRates(
         model_id=probe.model.id,
         provider_id=probe.provider.id,
-        input=_price_per_token(model, context, input_tokens=n),
-        cache_read=_price_per_token(model, context, input_tokens=n, cache_read_tokens=n),
-        cache_write=_price_per_token(model, context, input_tokens=n, cache_write_tokens=n),
-        cache_write_1h=_price_per_token(
-            model, context, input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n
-        ),
-        output=_price_per_token(model, context, output_tokens=n),
-        reasoning=_price_per_token(model, context, output_tokens=n, output_reasoning_tokens=n),
+        input=per_token(input_tokens=n),
+        cache_read=per_token(input_tokens=n, cache_read_tokens=n),
+        cache_write=per_token(input_tokens=n, cache_write_tokens=n),
+        cache_write_1h=per_token(input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n),
+        output=per_token(output_tokens=n),
+        reasoning=per_token(output_tokens=n, output_reasoning_tokens=n),
         tiered=_has_tiers(probe.model_price),
         # A model without its own audio price bills audio tokens as text (genai-prices' rule).
-        input_audio=_price_per_token(model, context, input_tokens=n, input_audio_tokens=n),
-        output_audio=_price_per_token(model, context, output_tokens=n, output_audio_tokens=n),
+        input_audio=per_token(input_tokens=n, input_audio_tokens=n),
+        output_audio=per_token(output_tokens=n, output_audio_tokens=n),
     )
 
 

@@ -5,7 +5,7 @@ the file) with its lineage, with no Python change.
 """
 
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
 from cost_pipeline.sql.summary import summarize_stage
+from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 # Any window works for reading dependencies: rendering does not touch the database.
@@ -65,6 +66,10 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
         window = context.partition_time_window
         start, end = window.start.date(), window.end.date()
         with warehouse.get_connection() as con:
+            # Costs are read through model_prices: the window's days get the rates of their
+            # own dates first (days loaded before a genai-prices upgrade, or before the rates
+            # were kept per day). A no-op when they have them.
+            refresh_model_prices(con, start, end, datetime.now(UTC).replace(tzinfo=None))
             result, summary = materialize_model(
                 con,
                 project,

@@ -1,4 +1,10 @@
-"""``model_prices``: genai-prices per-token rates for every model the warehouse has seen."""
+"""``model_prices``: genai-prices per-token rates for each model on each day it was called.
+
+A model's rates are kept per day, in the periods of that day in which they hold (a price
+changes from a date on, and for some models by time of day), so each generation is priced at
+the rates of its own start time. Models genai-prices does not know get no row: the SQL models
+count their calls as unpriced.
+"""
 
 from __future__ import annotations
 
@@ -7,88 +13,82 @@ from importlib.metadata import version
 
 import duckdb
 
-from cost_pipeline.llm.pricing import model_rates
+from cost_pipeline.llm.price_periods import day_price_periods
+from cost_pipeline.warehouse.transaction import transaction
+
+_LIBRARY = "genai-prices "
 
 
 def priced_by() -> str:
-    return f"genai-prices {version('genai-prices')}"
+    return f"{_LIBRARY}{version('genai-prices')}"
 
 
-def refresh_model_prices(conn: duckdb.DuckDBPyConnection, day: date, now: datetime) -> int:
-    """Price the day's models that have no row yet, or one from an older genai-prices, and
-    every model priced before the audio rates existed (migration 004).
+# The days of [start, end) with a model that has no rates for that day yet, or only rates from
+# another genai-prices (whose corrected history then applies). Rates written by anything else
+# (a test, a user's own) are left alone.
+_UNPRICED_SQL = """
+select distinct generations.model, generations.partition_date
+from raw_generations as generations
+where generations.partition_date >= $start and generations.partition_date < $end
+    and generations.model is not null
+    and not exists (
+        select 1
+        from model_prices as prices
+        where prices.model = generations.model
+            and prices.partition_date = generations.partition_date
+            and (
+                prices.priced_by = $priced_by
+                or not starts_with(coalesce(prices.priced_by, ''), $library)
+            )
+    )
+order by all
+"""
 
-    Models genai-prices does not know get no row: the SQL models count their calls as unpriced.
-    Returns the number of rows written.
-    """
+
+def refresh_model_prices(
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, now: datetime
+) -> int:
+    """Price every model called on a day in [start, end) that has no current rates for that
+    day. Returns the number of rows written (one per model, day and price period)."""
     current = priced_by()
-    models = [
-        row[0]
-        for row in conn.execute(
-            """
-            select distinct generations.model
-            from raw_generations as generations
-            left join model_prices as prices on prices.model = generations.model
-            where generations.partition_date = ?
-                and generations.model is not null
-                and (prices.model is null or prices.priced_by is distinct from ?)
-            union
-            -- Rows without audio rates price no audio (stg_generations leaves such calls
-            -- unpriced): all of them are priced again once, whichever day they were seen on.
-            select model from model_prices where input_audio_per_token is null
-            """,
-            [day, current],
-        ).fetchall()
+    unpriced = conn.execute(
+        _UNPRICED_SQL, {"start": start, "end": end, "priced_by": current, "library": _LIBRARY}
+    ).fetchall()
+    if not unpriced:
+        return 0
+    rows = [
+        {
+            "model": model,
+            "partition_date": day,
+            "valid_from": period.starts,
+            "valid_to": period.ends,
+            "provider_id": period.rates.provider_id,
+            "priced_model_id": period.rates.model_id,
+            "input_per_token": period.rates.input,
+            "cache_read_per_token": period.rates.cache_read,
+            "cache_write_per_token": period.rates.cache_write,
+            "cache_write_1h_per_token": period.rates.cache_write_1h,
+            "output_per_token": period.rates.output,
+            "reasoning_per_token": period.rates.reasoning,
+            "input_audio_per_token": period.rates.input_audio,
+            "output_audio_per_token": period.rates.output_audio,
+            "tiered": period.rates.tiered,
+            "priced_by": current,
+            "updated_at": now,
+        }
+        for model, day in unpriced
+        for period in day_price_periods(model, day)
     ]
-    rows = []
-    for model in models:
-        rates = model_rates(model)
-        if rates is None:
-            continue
-        rows.append(
-            [
-                model,
-                rates.provider_id,
-                rates.model_id,
-                rates.input,
-                rates.cache_read,
-                rates.cache_write,
-                rates.cache_write_1h,
-                rates.output,
-                rates.reasoning,
-                rates.input_audio,
-                rates.output_audio,
-                rates.tiered,
-                current,
-                now,
-            ]
-        )
-    if rows:
-        # A handful of rows per day: one statement over a list literal, not a per-row insert.
+    with transaction(conn):
+        # Rates from another genai-prices go whole: its periods may differ from the new ones.
         conn.execute(
-            "insert or replace into model_prices by name select unnest(?, recursive := true)",
-            [[_as_struct(row) for row in rows]],
+            "delete from model_prices where starts_with(priced_by, ?) "
+            "and (model, partition_date) in (select unnest(?, recursive := true))",
+            [_LIBRARY, [{"model": model, "partition_date": day} for model, day in unpriced]],
         )
+        if rows:
+            # One statement over a list literal, not a per-row insert.
+            conn.execute(
+                "insert into model_prices by name select unnest(?, recursive := true)", [rows]
+            )
     return len(rows)
-
-
-_COLUMNS = (
-    "model",
-    "provider_id",
-    "priced_model_id",
-    "input_per_token",
-    "cache_read_per_token",
-    "cache_write_per_token",
-    "cache_write_1h_per_token",
-    "output_per_token",
-    "reasoning_per_token",
-    "input_audio_per_token",
-    "output_audio_per_token",
-    "tiered",
-    "priced_by",
-    "updated_at",
-)
-
-
-def _as_struct(row: list[object]) -> dict[str, object]:
-    return dict(zip(_COLUMNS, row, strict=True))

@@ -120,7 +120,7 @@ def con():
     connection = duckdb.connect()
     create_contract_tables(connection)
     insert_rates(connection, "m", Rates(*[TEXT] * 6, input_audio=AUDIO_IN, output_audio=AUDIO_OUT))
-    # A row priced before the audio rates existed (migration 004): no audio rates.
+    # Rates written without audio ones (not by genai-prices).
     insert_rates(connection, "stale-rates", Rates(*[TEXT] * 6, input_audio=None, output_audio=None))
     rows = [
         Generation(DAY, **{"model": "m", **fields}, metadata={"feature": name, "team": "t"})

@@ -92,12 +92,17 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
 
 
 def insert_rates(con: duckdb.DuckDBPyConnection, model: str, rates: Rates) -> None:
+    """The same rates for ``model`` on every day the tests use, as rows not written by
+    genai-prices (which the pricing step leaves alone)."""
     con.execute(
-        "insert or replace into model_prices (model, provider_id, priced_model_id, "
-        "input_per_token, cache_read_per_token, cache_write_per_token, cache_write_1h_per_token, "
-        "output_per_token, reasoning_per_token, input_audio_per_token, output_audio_per_token, "
-        "tiered, priced_by, updated_at) "
-        "values (?, 'test', ?, ?, ?, ?, ?, ?, ?, ?, ?, false, 'test', now()::timestamp)",
+        "insert or replace into model_prices by name "
+        "select ? as model, day::date as partition_date, day as valid_from, "
+        "day + interval 1 day as valid_to, 'test' as provider_id, ? as priced_model_id, "
+        "? as input_per_token, ? as cache_read_per_token, ? as cache_write_per_token, "
+        "? as cache_write_1h_per_token, ? as output_per_token, ? as reasoning_per_token, "
+        "? as input_audio_per_token, ? as output_audio_per_token, false as tiered, "
+        "'test' as priced_by, now()::timestamp as updated_at "
+        "from range(timestamp '2020-01-01', timestamp '2031-01-01', interval 1 day) as t(day)",
         [
             model,
             model,

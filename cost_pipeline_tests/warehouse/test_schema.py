@@ -49,6 +49,9 @@ RAW_GENERATIONS = {
 
 MODEL_PRICES = {
     "model": "VARCHAR",
+    "partition_date": "DATE",
+    "valid_from": "TIMESTAMP",
+    "valid_to": "TIMESTAMP",
     "provider_id": "VARCHAR",
     "priced_model_id": "VARCHAR",
     "input_per_token": "DECIMAL(38,18)",
@@ -80,7 +83,7 @@ def test_tables_match_the_contract(tmp_path):
     ).fetchall()
     # raw_generations keeps ids unique by its upsert, not by an index (migration 002).
     assert "raw_generations" not in {table for table, _ in primary_keys}
-    assert ("model_prices", ["model"]) in primary_keys
+    assert ("model_prices", ["model", "partition_date", "valid_from"]) in primary_keys
     not_null = conn.execute(
         "select constraint_column_names from duckdb_constraints() "
         "where table_name = 'raw_generations' and constraint_type = 'NOT NULL'"
@@ -120,3 +123,23 @@ def test_dropping_the_primary_key_keeps_every_row(tmp_path):
         assert conn.execute("select id, tags, metadata from raw_generations").fetchall() == [
             ("kept", ["a"], '{"feature": "x"}')
         ]
+
+
+def test_rates_of_one_price_per_model_are_dropped_for_rates_per_day(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as conn:
+        conn.execute(
+            "create table schema_migrations (version integer primary key, name varchar, "
+            "applied_at timestamp)"
+        )
+        for version, name in migration_files()[:4]:
+            conn.execute(read_sql(name))
+            conn.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+        conn.execute(
+            "insert into model_prices (model, input_per_token, priced_by) "
+            "values ('gpt-4o', 0.0000025, 'genai-prices 0.2.3')"
+        )
+        assert ensure_schema(conn) == [version for version, _ in migration_files()[4:]]
+        assert columns(conn, "model_prices") == MODEL_PRICES
+        # Today's rates are not every day's: the SQL model assets price each day again.
+        assert conn.execute("select count(*) from model_prices").fetchone() == (0,)

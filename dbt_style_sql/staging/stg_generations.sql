@@ -157,8 +157,8 @@ priced as (
 
     select
         costed.*,
-        -- A model priced before audio rates existed has none until the next load prices it
-        -- again (warehouse/prices.py): its audio is not priced at 0 meanwhile.
+        -- Rates without an audio rate (written by other means than genai-prices) leave audio
+        -- unpriced rather than priced at 0.
         prices.model is not null
         and (costed.input_audio_tokens = 0 or prices.input_audio_per_token is not null)
         and (costed.output_audio_tokens = 0 or prices.output_audio_per_token is not null)
@@ -202,7 +202,12 @@ priced as (
             )::decimal(38, 12)
         end as recomputed_cost_usd
     from costed
-    left join prices on costed.model = prices.model
+    -- The rates in force when the call started (by day, and by time of day where they vary).
+    left join prices
+        on costed.model = prices.model
+        and costed.partition_date = prices.partition_date
+        and costed.start_time >= prices.valid_from
+        and costed.start_time < prices.valid_to
 
 ),
 

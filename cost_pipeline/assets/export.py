@@ -9,6 +9,7 @@ import time
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
@@ -35,6 +36,7 @@ def spend_export(
     destination = destination_for(settings.export_root())
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with warehouse.get_connection(read_only=True) as con:
+        _require_built(con, days)
         exports = [
             export_partition(
                 con,
@@ -48,6 +50,32 @@ def spend_export(
     for export in exports:
         context.log.info(f"{export.day}: {export.rows} rows -> {export.csv.path}, .parquet")
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
+
+
+# Days with generations that the mart has no row for: it was not built for them (or before they
+# were loaded). An export would publish them as days without spend.
+_UNBUILT_DAYS_SQL = f"""
+select partition_date, count(*)
+from raw_generations
+where partition_date in (select unnest($days))
+    and partition_date not in (select date from {MART} where date in (select unnest($days)))
+group by all
+order by all
+"""
+
+
+def _require_built(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
+    tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if not {"raw_generations", MART} <= tables:
+        return  # export_partition says what is missing
+    unbuilt = con.execute(_UNBUILT_DAYS_SQL, {"days": days}).fetchall()
+    if unbuilt:
+        listed = ", ".join(f"{day} ({count} generations)" for day, count in unbuilt)
+        raise dg.Failure(
+            f"{MART} has no rows for {listed}, which raw_generations holds: it was not built "
+            f"for these days since they were loaded. Materialize stg_generations and {MART} "
+            "for them, then export; nothing was written."
+        )
 
 
 def _metadata(exports: list[PartitionExport], duration_s: float) -> dict[str, object]:

@@ -1,6 +1,7 @@
 """spend_export: per-day CSV + Parquet readable by DuckDB and pandas, formula cells neutralised."""
 
 import csv
+import glob
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -141,3 +142,55 @@ def test_rerun_overwrites_the_day_in_place(tmp_path, warehouse):
     folder = day_folder(tmp_path)
     assert len(list(folder.iterdir())) == 2
     assert set(pd.read_parquet(folder / "spend_by_feature_team.parquet")["feature"]) == {"a", "c"}
+
+
+def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse):
+    """The README's multi-day readers: DuckDB's glob, and pandas over the Parquet files (the
+    CSV beside each one, and `date` both in the file and the folder name, trip a plain
+    ``pd.read_parquet`` of the folder)."""
+    second = date(2026, 8, 15)
+    with warehouse.get_connection() as con:
+        insert_generations(
+            con,
+            [
+                Generation(DAY, metadata={"feature": "a", "team": "b"}),
+                Generation(second, metadata={"feature": "c", "team": "b"}),
+            ],
+        )
+    materialize(warehouse)
+    materialize(warehouse, second.isoformat())
+    root = tmp_path / "exports" / "spend_by_feature_team"
+    with warehouse.get_connection(read_only=True) as con:
+        from_glob = con.execute(
+            f"select date, feature from read_parquet('{root}/*/*.parquet', "
+            "hive_partitioning = true, union_by_name = true) order by date"
+        ).fetchall()
+    assert from_glob == [(DAY, "a"), (second, "c")]
+    files = sorted(glob.glob(f"{root}/date=*/*.parquet"))
+    frame = pd.read_parquet(files, partitioning=None)
+    assert [(row.date, row.feature) for row in frame.itertuples()] == [(DAY, "a"), (second, "c")]
+
+
+def test_a_day_the_mart_was_not_built_for_is_not_exported_as_empty(tmp_path, warehouse):
+    later = date(2026, 8, 15)
+    with warehouse.get_connection() as con:
+        insert_generations(
+            con,
+            [
+                Generation(DAY, metadata={"feature": "a", "team": "b"}),
+                Generation(later, metadata={"feature": "c", "team": "b"}),
+            ],
+        )
+    materialize(warehouse, later.isoformat())
+    result = dg.materialize(
+        [spend_export],
+        partition_key=DAY.isoformat(),
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message
+    assert f"spend_by_feature_team has no rows for {DAY} (1 generations)" in message
+    assert "Materialize stg_generations and spend_by_feature_team" in message
+    assert not day_folder(tmp_path).exists()

@@ -89,3 +89,11 @@ def quote_identifier(name: str) -> str:
     if not name or "\x00" in name:
         raise ValueError(f"invalid SQL identifier {name!r}")
     return '"' + name.replace('"', '""') + '"'
+
+
+# What a name may start or end with that is not part of it: every character Python's
+# str.isspace() counts (DuckDB's plain trim() keeps tab, newline and the like) plus the
+# zero-width space and the BOM, which look like nothing. For trim(value, {{ blank }}); DuckDB
+# folds the expression to one constant.
+_BLANK_CODES = [c for c in range(0x3001) if chr(c).isspace()] + [0x200B, 0xFEFF]
+BLANK_CHARACTERS_SQL = " || ".join(f"chr({code})" for code in _BLANK_CODES)

@@ -17,6 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from cost_pipeline.sql.params import (
+    BLANK_CHARACTERS_SQL,
     Param,
     ParamRegistry,
     json_pointer,
@@ -140,6 +141,7 @@ def render_model(
         "var": state.var,
         "json_pointer": state.json_pointer,
         "tag_prefix": state.tag_prefix,
+        "blank": BLANK_CHARACTERS_SQL,
         "config": state.set_config,
         "partition_start": state.registry.param("partition_start", partition_start, window=True),
         "partition_end": state.registry.param("partition_end", partition_end, window=True),

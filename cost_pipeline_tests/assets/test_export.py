@@ -24,7 +24,10 @@ from cost_pipeline_tests.sql.warehouse_tables import (
 
 DAY = date(2026, 8, 14)
 RATES = Rates(*(Decimal("0.000001") for _ in range(6)))
-HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
+HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)"]
+# A name's leading tab or carriage return is trimmed with the other blanks before the export
+# (stg_generations), so no mart value starts with one; the neutraliser's own test covers them.
+BLANK_LED = {"\tTAB": "TAB", "\rCR": "CR"}
 
 
 @pytest.fixture
@@ -107,7 +110,10 @@ def test_csv_cells_that_start_a_formula_are_neutralised_but_parquet_keeps_values
     with warehouse.get_connection() as con:
         insert_generations(
             con,
-            [Generation(DAY, metadata={"feature": f, "team": "-negative-team"}) for f in HOSTILE]
+            [
+                Generation(DAY, metadata={"feature": f, "team": "-negative-team"})
+                for f in [*HOSTILE, *BLANK_LED]
+            ]
             + [Generation(DAY, metadata={"feature": "plain", "team": "ok"})],
         )
     materialize(warehouse)
@@ -115,11 +121,11 @@ def test_csv_cells_that_start_a_formula_are_neutralised_but_parquet_keeps_values
     with (folder / "spend_by_feature_team.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     features = {row["feature"] for row in rows}
-    assert features == {"'" + f for f in HOSTILE} | {"plain"}
+    assert features == {"'" + f for f in HOSTILE} | {"plain", *BLANK_LED.values()}
     assert {row["team"] for row in rows} == {"'-negative-team", "ok"}
     assert all(not row["calls"].startswith("'") for row in rows)
     parquet = pd.read_parquet(folder / "spend_by_feature_team.parquet")
-    assert set(parquet["feature"]) == set(HOSTILE) | {"plain"}
+    assert set(parquet["feature"]) == set(HOSTILE) | {"plain", *BLANK_LED.values()}
     assert set(parquet["team"]) == {"-negative-team", "ok"}
 
 

@@ -49,9 +49,11 @@ def random_generation(rng: random.Random, day: date) -> Generation:
     def maybe(value):
         return value if rng.random() < 0.6 else None
 
-    feature, team = rng.choice(["search", "chat", "=cmd", " "]), rng.choice(["growth", "core"])
+    feature = rng.choice(["search", "chat", "=cmd", " ", " \t\n", "search\n", "\u200b", "\u3000x"])
+    team = rng.choice(["growth", "core", "\u00a0"])
     metadata = {k: v for k, v in {"feature": maybe(feature), "team": maybe(team)}.items() if v}
-    tags = [f"feature:{maybe('tagged') or ''}", f"team:{rng.choice(['ops', ''])}", "env:x"]
+    team_tag = rng.choice(["ops", "", "\r"])
+    tags = [f"feature:{maybe('tagged') or ''}", f"team:{team_tag}", "env:x"]
     has_usage = rng.random() < 0.9
     write = rng.randint(0, 500)
     cost_kind = rng.choice(["none", "none", "value", "zero-no-total", "zero-total"])
@@ -60,7 +62,7 @@ def random_generation(rng: random.Random, day: date) -> Generation:
         model=rng.choice(MODELS),
         metadata=rng.choice([metadata, metadata, None, "not-an-object"]),
         tags=rng.choice([tags, tags, None, []]),
-        user_id=rng.choice(["u1", "u2", "u3", "", None]),
+        user_id=rng.choice(["u1", "u2", "u3", "", " ", "\ufeff", None]),
         session_id=rng.choice(["s1", "s2", None]),
         level=rng.choice(["DEFAULT", "DEFAULT", "ERROR"]),
         uncached_input_tokens=rng.randint(0, 5000) if has_usage else None,
@@ -79,10 +81,17 @@ def random_generation(rng: random.Random, day: date) -> Generation:
     )
 
 
+def blank_stripped(value: str) -> str:
+    # Whitespace as Python knows it, and the zero-width space and BOM, which show as nothing.
+    return value.strip().strip("\u200b\ufeff").strip()
+
+
 def expected_attribution(g: Generation, key: str) -> str:
-    if isinstance(g.metadata, dict) and str(g.metadata.get(key) or "").strip():
-        return g.metadata[key].strip()
-    tagged = sorted(t[len(key) + 1 :].strip() for t in g.tags or [] if t.startswith(f"{key}:"))
+    if isinstance(g.metadata, dict) and blank_stripped(str(g.metadata.get(key) or "")):
+        return blank_stripped(g.metadata[key])
+    tagged = sorted(
+        blank_stripped(t[len(key) + 1 :]) for t in g.tags or [] if t.startswith(f"{key}:")
+    )
     tagged = [t for t in tagged if t]
     return tagged[0] if tagged else "unattributed"
 
@@ -136,7 +145,7 @@ def expected_mart(rows: list[Generation]) -> dict[tuple[str, str], dict]:
         group["output_tokens"] += outputs
         group["reasoning_tokens"] += g.reasoning_tokens or 0
         group["total_tokens"] += inputs + outputs
-        if g.user_id:
+        if g.user_id and blank_stripped(g.user_id):
             group["users"].add(g.user_id)
     return groups
 

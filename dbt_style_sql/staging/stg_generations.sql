@@ -62,8 +62,9 @@ renamed as (
         ---------- ids
         id as generation_id,
         trace_id,
-        nullif(session_id, '') as session_id,
-        nullif(user_id, '') as user_id,
+        -- An id of only blanks (whitespace, zero-width marks) is no id: it would count as a user.
+        case when trim(session_id, {{ blank }}) <> '' then session_id end as session_id,
+        case when trim(user_id, {{ blank }}) <> '' then user_id end as user_id,
 
         ---------- context
         environment,
@@ -73,17 +74,21 @@ renamed as (
         coalesce(level = 'ERROR', false) as is_error,
 
         ---------- attribution candidates: metadata first, then "<key>:<value>" tags
-        nullif(trim(json_extract_string(metadata, {{ json_pointer(var('feature_key')) }})), '')
+        nullif(trim(
+            json_extract_string(metadata, {{ json_pointer(var('feature_key')) }}), {{ blank }}
+        ), '')
             as metadata_feature,
-        nullif(trim(json_extract_string(metadata, {{ json_pointer(var('team_key')) }})), '')
+        nullif(trim(
+            json_extract_string(metadata, {{ json_pointer(var('team_key')) }}), {{ blank }}
+        ), '')
             as metadata_team,
         list_transform(
             list_filter(tags, tag -> starts_with(tag, {{ feature_tag }})),
-            tag -> trim(substr(tag, length({{ feature_tag }}) + 1))
+            tag -> trim(substr(tag, length({{ feature_tag }}) + 1), {{ blank }})
         ) as feature_tags,
         list_transform(
             list_filter(tags, tag -> starts_with(tag, {{ team_tag }})),
-            tag -> trim(substr(tag, length({{ team_tag }}) + 1))
+            tag -> trim(substr(tag, length({{ team_tag }}) + 1), {{ blank }})
         ) as team_tags,
 
         ---------- token classes (disjoint: no class includes another)

@@ -107,9 +107,14 @@ class SplitPolicy:
         if pages_waiting >= self.max_pages_waiting:
             return None  # the writer is behind: fetching faster would not load faster
         last_start = cursor_start_time(next_cursor)
-        if last_start is None or not window_from <= last_start < min(read_from, window_to):
+        if last_start is None or not window_from <= last_start:
             return None
         finished_from = last_start + MS
+        # The pages must have moved back in time: pages of rows that all start in the same
+        # millisecond as where this fetch began (ties filling whole pages) leave no finished
+        # part, and a child of that one instant would start the same split again.
+        if finished_from >= min(read_from, window_to):
+            return None
         per_page = (read_from - last_start) / max(pages_read, 1)  # time span one page covers
         rest = finished_from - window_from
         pages_left = rest / max(per_page, MS)

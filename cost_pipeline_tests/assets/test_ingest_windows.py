@@ -22,6 +22,7 @@ from cost_pipeline_tests.warehouse.loading import (
     spread_over,
     truth,
 )
+from cost_pipeline_tests.warehouse.observations import observation
 
 pytestmark = pytest.mark.xdist_group("ingest_windows")
 
@@ -107,3 +108,22 @@ def test_one_window_paged_sequentially_when_concurrency_is_one(server, tmp_path)
     assert read_requests(server) == math.ceil(1500 / PAGE)
     assert len(windows_tile_the_day(database, day)) == 1
     assert loaded_ids(database, day) == truth(server, day)
+
+
+def test_more_ties_than_a_page_in_one_millisecond_load_when_split(server, tmp_path):
+    # 2.5 pages of generations starting in the same millisecond: a child window ending just
+    # after them gets pages of ties only. Before the fix that child was split again with nothing
+    # finished, and its empty finished window broke the checkpoint (duplicate key) on every run.
+    day = BASE_DAY - timedelta(days=23)
+    instant = day_start(day) + timedelta(hours=12)
+    ties = [
+        observation(f"tie-{i:04d}", instant, traceId=f"trace-{i:04d}")
+        for i in range(int(2.5 * PAGE))
+    ]
+    server.inject([*ties, *spread_over(day, ROWS, "around-ties")])
+    database = tmp_path / "w.duckdb"
+    result = materialize(server, database, day, **SPLIT)
+    assert result.success
+    assert loaded_ids(database, day) == truth(server, day)
+    assert metadata(result)["rows_loaded"] == ROWS + len(ties)
+    assert len(windows_tile_the_day(database, day)) > 2, "the day was not split"

@@ -102,6 +102,17 @@ def test_windows_that_are_not_split(policy, page_s, next_cursor):
     assert policy.split((DAY, NEXT), NEXT, 1, next_cursor, page_s) is None
 
 
+def test_pages_that_stay_in_the_millisecond_they_began_at_are_not_split():
+    # A child [DAY, t + 1 ms) left by an earlier split at t, whose first page is all ties at t:
+    # no part of it is finished, so there is nothing to split off.
+    t = DAY + timedelta(hours=12)
+    assert POLICY.split((DAY, t + MS), t + MS, 1, cursor(t), 0.3) is None
+    # Resumed from a cursor at t and still at t: the same.
+    assert POLICY.split((DAY, NEXT), t, 3, cursor(t), 0.3) is None
+    # One millisecond of progress is enough.
+    assert POLICY.split((DAY, t + MS), t + MS, 1, cursor(t - MS), 0.3) is not None
+
+
 def test_slow_pages_are_not_split_while_the_writer_is_behind():
     # Pages slow because the machine is busy, not the network: the queue is full.
     last = NEXT - timedelta(minutes=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 LOCAL_PUBLIC_KEY = "pk-lf-local"
 LOCAL_SECRET_KEY = "sk-lf-local"  # noqa: S105 - the documented key of the offline server
@@ -59,6 +60,17 @@ class LangfuseConnection:
     base_url: str
     public_key: str
     secret_key: str
+
+    def __post_init__(self) -> None:
+        # Credentials in the URL would reach every message and log line that names the host.
+        parts = urlsplit(self.base_url)
+        if "@" in parts.netloc:
+            host = parts.netloc.rpartition("@")[2]
+            raise ValueError(
+                "LANGFUSE_BASE_URL carries credentials (user:password@ before the host): put "
+                "the keys in LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY and set LANGFUSE_BASE_URL "
+                f"to {urlunsplit(parts._replace(netloc=host))}"
+            )
 
     def __repr__(self) -> str:
         # Never let the secret reach a log line or an exception message.

@@ -24,6 +24,7 @@ class IngestConfig(dg.Config):
     )
     lookback_hours: float = Field(
         default=2.0,
+        ge=0,
         description="Re-read from (latest loaded start time - lookback): generations that become "
         "visible in Langfuse at most this late are guaranteed to be picked up by the next run.",
     )
@@ -51,10 +52,13 @@ class IngestConfig(dg.Config):
         "add requests.",
     )
     max_retry_wait_s: float = Field(
-        default=300.0, description="Total seconds a load may spend waiting to retry requests."
+        default=300.0,
+        ge=0,
+        description="Seconds of wall time a load may spend waiting to retry requests (fetchers "
+        "waiting at the same time count once).",
     )
-    retry_base_delay_s: float = Field(default=0.5, description="First backoff delay.")
-    max_attempts: int = Field(default=8, description="Attempts per request before giving up.")
+    retry_base_delay_s: float = Field(default=0.5, ge=0, description="First backoff delay.")
+    max_attempts: int = Field(default=8, ge=1, description="Attempts per request before giving up.")
     stop_after_pages: int | None = Field(
         default=None,
         description="Testing only: fail like a crash after this many pages are committed.",

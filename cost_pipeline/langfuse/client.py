@@ -27,6 +27,7 @@ from cost_pipeline.langfuse.errors import (
     LangfuseRequestError,
     LangfuseUnavailableError,
 )
+from cost_pipeline.langfuse.messages import FailureMessages, is_html
 from cost_pipeline.langfuse.page import Page, next_cursor_of
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH, ObservationWindow
 from cost_pipeline.langfuse.retry import (
@@ -36,13 +37,11 @@ from cost_pipeline.langfuse.retry import (
     parse_retry_after,
     retry_after_seconds,
 )
-from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
+from cost_pipeline.langfuse.secrets import mask_key
 
 USER_AGENT = "cost-pipeline/0.1 (langfuse v2 observations loader)"
 # A repeated cursor may be a glitch: ask again this many times before calling it a loop.
 _CURSOR_REPEAT_REFETCHES = 2
-# How much of a server's error text goes into our messages.
-_SERVER_TEXT_CHARS = 300
 
 
 class WarningLog(Protocol):
@@ -71,7 +70,7 @@ class ObservationsClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._scrubber = Scrubber((connection.secret_key, connection.public_key))
+        self._messages = FailureMessages(connection)
         self._http = httpx.Client(
             base_url=connection.base_url,
             auth=httpx.BasicAuth(connection.public_key, connection.secret_key),
@@ -174,27 +173,36 @@ class ObservationsClient:
         except httpx.TimeoutException as exc:
             self.stats.count_request(0, ok=False)
             return f"timed out ({type(exc).__name__})", None
+        except httpx.UnsupportedProtocol as exc:  # a setting, not a glitch: retrying cannot help
+            raise LangfuseRequestError(self._messages.unsupported_url(exc)) from exc
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
-            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+            return self._messages.scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
         if response is None:  # like a cut page: ask again
             self.stats.count_request(0, ok=False)
-            return self._undecodable(body), None
+            return self._messages.undecodable(body), None
         status = response.status_code
+        if status == 200 and is_html(response):
+            self.stats.count_request(len(body), ok=False)
+            raise LangfuseRequestError(self._messages.html_page())
         if status == 200:
             try:
                 page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
-                return self._scrub(f"invalid page: {exc}"), None
+                return self._messages.scrub(f"invalid page: {exc}"), None
             self.stats.count_request(len(body), ok=True)
             return page, None
         self.stats.count_request(len(body), ok=False, throttled=status == 429)
         if status in (401, 403):
-            raise LangfuseAuthError(self._auth_message(status, body))
+            raise LangfuseAuthError(self._messages.auth(status, body))
+        if 300 <= status < 400:
+            raise LangfuseRequestError(self._messages.redirect(status, response))
         if status in RETRYABLE_STATUS:
-            return f"HTTP {status}: {self._server_message(body)}", _retry_after(response, body)
-        raise LangfuseRequestError(self._request_message(status, body))
+            return f"HTTP {status}: {self._messages.server_text(body)}", _retry_after(
+                response, body
+            )
+        raise LangfuseRequestError(self._messages.refused(status, body))
 
     def _get(
         self, params: list[tuple[str, str]]
@@ -232,52 +240,6 @@ class ObservationsClient:
             self._sleep(delay)
         elif stop.wait(delay):
             raise FetchCancelled("the load stopped while waiting to retry")
-
-    # -------------------------------------------------------------- messages
-
-    def _scrub(self, text: str) -> str:
-        return self._scrubber.scrub(text)
-
-    def _undecodable(self, reason: str) -> str:
-        return self._scrub(
-            f"a response's body does not match its Content-Encoding header: {reason}; "
-            "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
-        )
-
-    def _server_message(self, body: bytes) -> str:
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            document = None
-        if isinstance(document, dict) and "message" in document:
-            text = str(document["message"])
-        else:  # decoding a huge page only to cut it would be waste: clip reads no further
-            text = (
-                body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")
-                or "(empty body)"
-            )
-        # Scrubbed before it is cut, so a cut cannot leave the start of a key behind.
-        return self._scrubber.clip(text, _SERVER_TEXT_CHARS)
-
-    def _auth_message(self, status: int, body: bytes) -> str:
-        conn = self.connection
-        return (
-            f"Langfuse rejected the API keys (HTTP {status} from {conn.base_url}). Check "
-            f"LANGFUSE_PUBLIC_KEY ({mask_key(conn.public_key)}), LANGFUSE_SECRET_KEY "
-            f"({describe_secret(conn.secret_key)}) and that LANGFUSE_BASE_URL ({conn.base_url}) "
-            f"is the Langfuse host of the project these keys belong to. "
-            f"Server said: {self._server_message(body)}"
-        )
-
-    def _request_message(self, status: int, body: bytes) -> str:
-        url = f"{self.connection.base_url}{OBSERVATIONS_PATH}"
-        hint = ""
-        if status == 404:
-            hint = (
-                " The v2 observations API needs Langfuse v4 (Cloud, or self-hosted v4+); check "
-                "that LANGFUSE_BASE_URL points at the Langfuse host, without a path."
-            )
-        return f"Langfuse refused GET {url} (HTTP {status}): {self._server_message(body)}.{hint}"
 
 
 def _retry_after(response: httpx.Response, body: bytes) -> float | None:

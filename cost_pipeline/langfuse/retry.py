@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,7 +26,7 @@ class RetryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     max_attempts: int = 8  # per request, including the first
-    max_total_wait_s: float = 300.0  # summed over every retry of the load
+    max_total_wait_s: float = 300.0  # wall time the load may spend waiting to retry
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Delay before retry ``retry_number`` (1-based): capped exponential, "equal jitter".
@@ -82,6 +83,7 @@ class RequestStats:
     retry_wait_s: float = 0.0
     throttled: int = 0  # 429 answers
     budget_wait_s: float = 0.0  # time requests waited for the requests-per-minute budget
+    _waiting_until: float = field(default=0.0, repr=False)  # end of the furthest booked wait
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self, received_bytes: int, *, ok: bool, throttled: bool = False) -> None:
@@ -96,17 +98,34 @@ class RequestStats:
             with self._lock:
                 self.budget_wait_s += seconds
 
-    def reserve_wait(self, delay_s: float, policy: RetryPolicy, reason: str) -> None:
-        """Book ``delay_s`` against the load's budget, or give up if the budget cannot pay it."""
+    def reserve_wait(
+        self, delay_s: float, policy: RetryPolicy, reason: str, now: float | None = None
+    ) -> None:
+        """Book ``delay_s`` from ``now`` (monotonic) against the load's budget, or give up if
+        the budget cannot pay it. Fetchers waiting at the same time cost the load that time once:
+        the budget is the wall time spent waiting, not the sum of every thread's waits."""
+        now = time.monotonic() if now is None else now
         with self._lock:
-            if self.retry_wait_s + delay_s > policy.max_total_wait_s:
+            if self._waiting_until <= now:
+                extra = delay_s  # no other wait under way
+            else:
+                extra = max(0.0, now + delay_s - self._waiting_until)
+            if self.retry_wait_s + extra > policy.max_total_wait_s:
+                advice = "raise max_retry_wait_s in the raw_generations run config"
+                if "HTTP 429" in reason:
+                    advice = (
+                        "set the langfuse resource's requests_per_minute to your Langfuse plan's "
+                        f"limit (Hobby: 30) so the load paces itself, or {advice}"
+                    )
                 raise LangfuseUnavailableError(
                     f"giving up: the next wait ({delay_s:.1f}s) would exceed the retry budget of "
                     f"{policy.max_total_wait_s:.0f}s (already waited {self.retry_wait_s:.1f}s over "
-                    f"{self.retries} retries); last problem: {reason}"
+                    f"{self.retries} retries); last problem: {reason}. To wait longer, {advice}; "
+                    "the next run resumes from the last checkpoint"
                 )
             self.retries += 1
-            self.retry_wait_s += delay_s
+            self.retry_wait_s += extra
+            self._waiting_until = max(self._waiting_until, now + delay_s)
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:

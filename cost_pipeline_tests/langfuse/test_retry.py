@@ -52,12 +52,27 @@ def test_a_very_long_retry_after_is_capped_far_past_any_budget():
 def test_wait_budget_is_shared_and_bounded():
     policy = RetryPolicy(max_total_wait_s=10.0)
     stats = RequestStats()
-    stats.reserve_wait(4.0, policy, "HTTP 503")
-    stats.reserve_wait(5.0, policy, "HTTP 503")
-    with pytest.raises(LangfuseUnavailableError, match=r"retry budget of 10s.*HTTP 429"):
-        stats.reserve_wait(2.0, policy, "HTTP 429")
+    stats.reserve_wait(4.0, policy, "HTTP 503", now=0.0)
+    stats.reserve_wait(5.0, policy, "HTTP 503", now=4.0)
+    with pytest.raises(LangfuseUnavailableError, match=r"retry budget of 10s.*HTTP 429") as error:
+        stats.reserve_wait(2.0, policy, "HTTP 429", now=9.0)
+    assert "requests_per_minute" in str(error.value) and "max_retry_wait_s" in str(error.value)
     assert stats.retries == 2
     assert stats.retry_wait_s == 9.0
+
+
+def test_fetchers_waiting_at_the_same_time_cost_the_budget_that_time_once():
+    # Four fetchers throttled together each wait 6 s: the load waited 6 s, not 24 s.
+    policy = RetryPolicy(max_total_wait_s=10.0)
+    stats = RequestStats()
+    for _ in range(4):
+        stats.reserve_wait(6.0, policy, "HTTP 429", now=100.0)
+    assert stats.retry_wait_s == 6.0
+    stats.reserve_wait(6.0, policy, "HTTP 429", now=101.0)  # ends 1 s later: 1 s more
+    assert stats.retry_wait_s == 7.0
+    with pytest.raises(LangfuseUnavailableError, match="max_retry_wait_s"):
+        stats.reserve_wait(4.0, policy, "HTTP 503", now=107.0)  # 4 s more: over 10
+    assert stats.retries == 5
 
 
 def test_stats_are_thread_safe():

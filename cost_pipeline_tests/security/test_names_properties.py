@@ -7,7 +7,6 @@ and an export root with the same kind of characters must be written to exactly t
 """
 
 import csv
-import unicodedata
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -37,14 +36,13 @@ names = st.lists(st.one_of(tricky, any_char), min_size=0, max_size=6).map("".joi
 owners = st.lists(st.tuples(names, names), min_size=1, max_size=6)
 
 
-# DuckDB's trim() removes Unicode space separators (category Zs: all below U+3001), not tabs
-# or newlines.
-SPACES = "".join(c for c in map(chr, range(0x3001)) if unicodedata.category(c) == "Zs")
+# stg_generations trims what Python's str.isspace() counts, and the zero-width space and BOM.
+BLANKS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\ufeff"
 
 
 def attributed(value: str) -> str:
-    """What stg_generations makes of a metadata value: trimmed of spaces, empty -> unattributed."""
-    return value.strip(SPACES) or "unattributed"
+    """What stg_generations makes of a metadata value: trimmed of blanks, empty -> unattributed."""
+    return value.strip(BLANKS) or "unattributed"
 
 
 def guarded(value: str) -> str:

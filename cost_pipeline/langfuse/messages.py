@@ -1,0 +1,112 @@
+"""The messages of the loader's Langfuse failures: what went wrong and which setting to change,
+with every form of the API keys hidden (secrets.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import httpx
+import orjson
+
+from cost_pipeline import settings
+from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
+from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
+
+# How much of a server's error text goes into our messages.
+_SERVER_TEXT_CHARS = 300
+
+
+class FailureMessages:
+    def __init__(self, connection: settings.LangfuseConnection) -> None:
+        self._connection = connection
+        self._scrubber = Scrubber((connection.secret_key, connection.public_key))
+
+    def unsupported_url(self, error: Exception) -> str:
+        return self.scrub(
+            f"LANGFUSE_BASE_URL ({self._connection.base_url}) is not an http:// or https:// URL "
+            f"({error}): set it to the Langfuse host, e.g. https://cloud.langfuse.com"
+        )
+
+    def scrub(self, text: str) -> str:
+        return self._scrubber.scrub(text)
+
+    def undecodable(self, reason: str) -> str:
+        return self.scrub(
+            f"a response's body does not match its Content-Encoding header: {reason}; "
+            "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
+        )
+
+    def server_text(self, body: bytes) -> str:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            document = None
+        if isinstance(document, dict) and "message" in document:
+            text = str(document["message"])
+        else:  # decoding a huge page only to cut it would be waste: clip reads no further
+            text = (
+                body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")
+                or "(empty body)"
+            )
+        # Scrubbed before it is cut, so a cut cannot leave the start of a key behind.
+        return self._scrubber.clip(text, _SERVER_TEXT_CHARS)
+
+    def auth(self, status: int, body: bytes) -> str:
+        conn = self._connection
+        public = _built_in_or(
+            "LANGFUSE_PUBLIC_KEY", conn.public_key, settings.LOCAL_PUBLIC_KEY, mask_key
+        )
+        secret = _built_in_or(
+            "LANGFUSE_SECRET_KEY", conn.secret_key, settings.LOCAL_SECRET_KEY, describe_secret
+        )
+        return (
+            f"Langfuse rejected the API keys (HTTP {status} from {conn.base_url}). Check "
+            f"LANGFUSE_PUBLIC_KEY ({public}), LANGFUSE_SECRET_KEY ({secret}) and that "
+            f"LANGFUSE_BASE_URL ({conn.base_url}) is the Langfuse host of the project these "
+            f"keys belong to. Server said: {self.server_text(body)}"
+        )
+
+    def redirect(self, status: int, response: httpx.Response) -> str:
+        location = response.headers.get("Location", "(no Location header)")
+        plain = self._connection.base_url.startswith("http://")
+        return self.scrub(
+            f"LANGFUSE_BASE_URL ({self._connection.base_url}) answers with a redirect "
+            f"(HTTP {status}) to {location}: set LANGFUSE_BASE_URL to the host it names"
+            + (
+                ", with https://. The keys were sent over plain HTTP to the redirecting server; "
+                "rotate them if that network is not trusted"
+                if plain
+                else ""
+            )
+            + "."
+        )
+
+    def html_page(self) -> str:
+        return self.scrub(
+            f"LANGFUSE_BASE_URL ({self._connection.base_url}) answered the observations API with "
+            "an HTML page, not JSON: it points at a web page (a sign-in page, a proxy, the "
+            "Langfuse UI behind another path) rather than the Langfuse API host. Set it to the "
+            "host you open Langfuse on, without a path, e.g. https://cloud.langfuse.com."
+        )
+
+    def refused(self, status: int, body: bytes) -> str:
+        url = f"{self._connection.base_url}{OBSERVATIONS_PATH}"
+        hint = ""
+        if status == 404:
+            hint = (
+                " The v2 observations API needs Langfuse v4 (Cloud, or self-hosted v4+); check "
+                "that LANGFUSE_BASE_URL points at the Langfuse host, without a path."
+            )
+        return f"Langfuse refused GET {url} (HTTP {status}): {self.server_text(body)}.{hint}"
+
+
+def is_html(response: httpx.Response) -> bool:
+    return response.headers.get("Content-Type", "").lower().startswith("text/html")
+
+
+def _built_in_or(variable: str, value: str, built_in: str, describe: Callable[[str], str]) -> str:
+    """What to say about a key: that it was not set, when serve-local's own was sent instead."""
+    if value == built_in and not os.environ.get(variable):
+        return f"not set, so serve-local's built-in {built_in!r} was sent"
+    return describe(value)

@@ -42,6 +42,26 @@ def _insert_sql() -> str:
 _THIS_BATCH = "partition_date = $day and loaded_at = $loaded_at"
 
 
+# For each id of this batch stored before, the copy that gives way (its loaded_at): the one
+# Langfuse updated earlier, and on a tie the stored one (this batch read it later). The rule of
+# cross_day.py, within the day.
+_SUPERSEDED_SQL = f"""
+create or replace temp table superseded as
+select
+    fresh.id,
+    case
+        when coalesce(stored.updated_at, '-infinity'::timestamp)
+            > coalesce(fresh.updated_at, '-infinity'::timestamp)
+            then fresh.loaded_at
+        else stored.loaded_at
+    end as loaded_at
+from raw_generations as stored
+join (select id, updated_at, loaded_at from raw_generations where {_THIS_BATCH}) as fresh
+    on stored.id = fresh.id
+where stored.partition_date = $day and stored.loaded_at <> $loaded_at
+"""
+
+
 def write_single_pass(
     conn: duckdb.DuckDBPyConnection,
     day: date,
@@ -85,31 +105,39 @@ def _write(
     ).fetchone()
     if repeated:
         return None  # which copy wins depends on page order: the careful path knows it
-    # Earlier copies of these ids (an overlapping window, a re-run) give way to this batch's.
-    replaced = _count(
-        conn,
-        "delete from raw_generations where partition_date = $day and loaded_at <> $loaded_at "
-        f"and id in (select id from raw_generations where {_THIS_BATCH})",
-        batch,
-    )
+    # Earlier copies of these ids (an overlapping window, a re-run) give way to this batch's,
+    # unless Langfuse updated the stored copy later: then the batch's copy is the stale one.
+    conn.execute(_SUPERSEDED_SQL, batch)
+    replaced, stale = conn.execute(
+        "select count(*) filter (where loaded_at <> $loaded_at), "
+        "count(*) filter (where loaded_at = $loaded_at) from superseded",
+        {"loaded_at": loaded_at},
+    ).fetchone()
+    if replaced or stale:  # none on a first load: no second pass over the day
+        conn.execute(
+            "delete from raw_generations as r using superseded as s where r.partition_date = "
+            "$day and r.id = s.id and r.loaded_at = s.loaded_at",
+            {"day": day},
+        )
     # An id that is usable now is no longer a reject.
     conn.execute(
         f"delete from rejected_generations where id in "
         f"(select id from raw_generations where {_THIS_BATCH})",
         batch,
     )
+    loaded = inserted - stale
     after = replace(
-        counters, pages=counters.pages + len(pages), rows_loaded=counters.rows_loaded + inserted
+        counters, pages=counters.pages + len(pages), rows_loaded=counters.rows_loaded + loaded
     )
     record_checkpoint(conn, day, window_progress(pages), after, high_water, loaded_at)
     return BatchResult(
         committed=pages,
         corrupt=[],
         rows_received=inserted,
-        rows_loaded=inserted,
-        rows_new=inserted - replaced,
+        rows_loaded=loaded,
+        rows_new=loaded - replaced,
         rows_rejected=0,
-        rows_duplicate=0,
+        rows_duplicate=stale,
         robust_pages=0,
         high_water=high_water,
         counters=after,

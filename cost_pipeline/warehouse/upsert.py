@@ -55,6 +55,7 @@ def write_carefully(
         # Kept, the staged rows (~30 MB for 25 pages) would hold DuckDB memory until the next
         # careful batch: the one-pass batches meanwhile would spill them, or run out.
         conn.execute("drop table if exists batch_rows")
+        conn.execute("drop table if exists stored_newer")
     return result
 
 
@@ -75,10 +76,14 @@ def _write(
     # Only the day's rows can hold these ids: a row's partition is the day of its start time,
     # and every accepted row started inside this day's window. Zone maps on partition_date keep
     # the scan to this day, so a batch costs the same however many days the warehouse holds.
+    # A stored copy Langfuse updated later than every copy in the batch stays; the others give
+    # way to the batch's newest copy.
+    conn.execute(_STORED_NEWER_SQL, [day])
     replaced = _count(
         conn,
         "delete from raw_generations where partition_date = ? and id in "
-        "(select id from batch_rows where reject_reason is null)",
+        "(select id from batch_rows where reject_reason is null) "
+        "and id not in (select id from stored_newer)",
         [day],
     )
     accepted = _count(conn, _insert_sql(deduplicate=_has_repeated_ids(conn)))
@@ -111,10 +116,24 @@ def _write(
     )
 
 
+_STORED_NEWER_SQL = """
+create or replace temp table stored_newer as
+select stored.id
+from raw_generations as stored
+join (
+    select id, max(coalesce(updated_at, '-infinity'::timestamp)) as newest
+    from batch_rows
+    where reject_reason is null
+    group by id
+) as fresh on stored.id = fresh.id
+where stored.partition_date = ?
+    and coalesce(stored.updated_at, '-infinity'::timestamp) > fresh.newest
+"""
+
 _INSERT_ACCEPTED = (
     "insert into raw_generations by name "
     "select * exclude (seq, element_index, raw, reject_reason) from batch_rows "
-    "where reject_reason is null"
+    "where reject_reason is null and id not in (select id from stored_newer)"
 )
 
 
@@ -131,10 +150,11 @@ def _has_repeated_ids(conn: duckdb.DuckDBPyConnection) -> bool:
 def _insert_sql(*, deduplicate: bool) -> str:
     if not deduplicate:
         return _INSERT_ACCEPTED
-    # The latest copy of an id wins (a row that moved between pages while we read).
+    # The copy Langfuse updated last wins, then the one read last (a row that moved between
+    # pages while we read, or listed twice before Langfuse merged its updates).
     return (
-        f"{_INSERT_ACCEPTED} "
-        "qualify row_number() over (partition by id order by seq desc, element_index desc) = 1"
+        f"{_INSERT_ACCEPTED} qualify row_number() over (partition by id "
+        "order by updated_at desc nulls last, seq desc, element_index desc) = 1"
     )
 
 

@@ -15,7 +15,7 @@ from cost_pipeline.warehouse.single_pass import write_single_pass
 from cost_pipeline.warehouse.spool import PageSpool
 from cost_pipeline.warehouse.state import ZERO_COUNTERS, start_load
 from cost_pipeline.warehouse.upsert import write_batch, write_carefully
-from cost_pipeline_tests.warehouse.observations import observation, page_bytes
+from cost_pipeline_tests.warehouse.observations import iso, observation, page_bytes
 from cost_pipeline_tests.warehouse.staging import DAY, LOADED_AT, WINDOW, Stager
 from cost_pipeline_tests.warehouse.test_parse_properties import observations
 
@@ -105,6 +105,42 @@ def test_a_newer_batch_replaces_earlier_copies_in_one_pass(conn, stager):
     assert (result.rows_loaded, result.rows_new) == (2, 1)
     rows = conn.execute("select id, model from raw_generations order by id").fetchall()
     assert rows == [("a", "new"), ("b", "gpt-4o"), ("c", "gpt-4o")]
+
+
+def updated(model: str, hours: int) -> dict:
+    """Generation "a" as Langfuse last updated it ``hours`` after it started."""
+    return observation("a", START, model=model, updatedAt=iso(START + timedelta(hours=hours)))
+
+
+@pytest.mark.parametrize("writer", [write_batch, write_carefully])
+def test_a_stored_copy_langfuse_updated_later_stays(conn, stager, writer):
+    # Read later but updated earlier (listed twice before Langfuse merged its updates, or read
+    # by a window that ran late): the stored copy is the generation's current state.
+    write_batch(conn, DAY.date(), pages(stager, page_bytes([updated("newer", 2)])), LOADED_AT,
+                ZERO_COUNTERS)  # fmt: skip
+    stale = page_bytes([updated("stale", 1), observation("b", START)])
+    later = LOADED_AT + timedelta(seconds=1)
+    result = writer(conn, DAY.date(), pages(stager, stale), later, ZERO_COUNTERS)
+    assert result.single_pass == (writer is write_batch)
+    rows = conn.execute("select id, model from raw_generations order by id").fetchall()
+    assert rows == [("a", "newer"), ("b", "gpt-4o")]
+    assert (result.rows_loaded, result.rows_new, result.rows_duplicate) == (1, 1, 1)
+    # Updated later than the stored copy: it replaces it, by either path.
+    fresh = page_bytes([updated("newest", 3)])
+    again = writer(conn, DAY.date(), pages(stager, fresh), later + timedelta(seconds=1),
+                   ZERO_COUNTERS)  # fmt: skip
+    assert (again.rows_loaded, again.rows_new, again.rows_duplicate) == (1, 0, 0)
+    assert conn.execute("select model from raw_generations where id = 'a'").fetchall() == [
+        ("newest",)
+    ]
+
+
+def test_within_a_batch_the_copy_updated_last_wins_whatever_the_page_order(conn, stager):
+    batch = pages(stager, page_bytes([updated("newer", 2)]), page_bytes([updated("stale", 1)]))
+    result = write_batch(conn, DAY.date(), batch, LOADED_AT, ZERO_COUNTERS)
+    assert not result.single_pass  # a repeated id: the careful path decides
+    assert (result.rows_loaded, result.rows_duplicate) == (1, 1)
+    assert conn.execute("select model from raw_generations").fetchall() == [("newer",)]
 
 
 def test_stored_rows_sharing_the_batch_loaded_at_send_it_the_careful_way(conn, stager):

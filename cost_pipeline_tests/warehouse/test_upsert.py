@@ -10,7 +10,7 @@ from cost_pipeline.warehouse.parse import prepare_session
 from cost_pipeline.warehouse.schema import ensure_schema
 from cost_pipeline.warehouse.state import ZERO_COUNTERS, read_state, start_load
 from cost_pipeline.warehouse.upsert import write_batch
-from cost_pipeline_tests.warehouse.observations import observation, page_bytes
+from cost_pipeline_tests.warehouse.observations import iso, observation, page_bytes
 from cost_pipeline_tests.warehouse.staging import DAY, LOADED_AT, WINDOW
 
 START = DAY + timedelta(hours=3)
@@ -64,7 +64,8 @@ def test_later_copy_of_an_id_wins_and_duplicates_are_counted(conn, stager):
     assert conn.execute("select model from raw_generations where id = 'moved'").fetchall() == [
         ("new-model",)
     ]
-    later = write(conn, stager, [page_bytes([observation("moved", START, model="newest")])])
+    newest = observation("moved", START, model="newest", updatedAt=iso(START + timedelta(hours=1)))
+    later = write(conn, stager, [page_bytes([newest])])
     assert later.rows_new == 0
     assert ids(conn) == ["moved", "x"]
     assert conn.execute("select model from raw_generations where id = 'moved'").fetchone() == (

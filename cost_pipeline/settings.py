@@ -123,6 +123,18 @@ def unattributed_warn_share() -> float:
     return share
 
 
+def langfuse_requests_per_minute() -> int:
+    """The loader's request budget when the langfuse resource sets none: Langfuse Cloud's
+    ``public-api`` limit is per organisation and plan (1,000/min on Pro, 30/min on Hobby)."""
+    raw = os.environ.get("COST_PIPELINE_REQUESTS_PER_MINUTE", "1000")
+    if not raw.strip().isdigit():
+        raise ValueError(
+            f"COST_PIPELINE_REQUESTS_PER_MINUTE={raw!r}: expected a whole number of requests per "
+            "minute (your Langfuse plan's public-api limit; 0 for no limit)"
+        )
+    return int(raw)
+
+
 def schedule_sends_traffic() -> bool:
     """Whether the daily schedule's run for yesterday starts with the synthetic ``llm_traffic``.
 

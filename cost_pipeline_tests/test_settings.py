@@ -3,6 +3,7 @@
 import pytest
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.resource import LangfuseResource
 
 
 def test_langfuse_host_is_an_alias_of_the_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,3 +32,14 @@ def test_local_state_follows_cost_pipeline_home(monkeypatch: pytest.MonkeyPatch,
     assert settings.export_root() == str(tmp_path / "exports")
     monkeypatch.setenv("COST_PIPELINE_WAREHOUSE", "md:analytics")
     assert settings.warehouse_target() == "md:analytics"
+
+
+def test_the_request_budget_comes_from_the_resource_else_the_environment(monkeypatch):
+    monkeypatch.delenv("COST_PIPELINE_REQUESTS_PER_MINUTE", raising=False)
+    assert LangfuseResource().budget_per_minute() == 1000
+    monkeypatch.setenv("COST_PIPELINE_REQUESTS_PER_MINUTE", "30")
+    assert LangfuseResource().budget_per_minute() == 30
+    assert LangfuseResource(requests_per_minute=0).budget_per_minute() == 0
+    monkeypatch.setenv("COST_PIPELINE_REQUESTS_PER_MINUTE", "thirty")
+    with pytest.raises(ValueError, match="COST_PIPELINE_REQUESTS_PER_MINUTE='thirty'"):
+        LangfuseResource().budget_per_minute()

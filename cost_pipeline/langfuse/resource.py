@@ -25,12 +25,12 @@ class LangfuseResource(dg.ConfigurableResource):
     secret_key: str = Field(default="", description="Empty: LANGFUSE_SECRET_KEY.")
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
-    requests_per_minute: int = Field(
-        default=1000,
+    requests_per_minute: int | None = Field(
+        default=None,
         ge=0,
         description="Most API requests a load sends in any 60 s, retries included (Langfuse "
         "Cloud: 1,000/min on Pro and Team, 30/min on Hobby, per organisation). 0: no limit "
-        "(self-hosted Langfuse has none).",
+        "(self-hosted Langfuse has none). Empty: COST_PIPELINE_REQUESTS_PER_MINUTE, else 1000.",
     )
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
@@ -46,6 +46,11 @@ class LangfuseResource(dg.ConfigurableResource):
             secret_key=self.secret_key or from_env.secret_key,
         )
 
+    def budget_per_minute(self) -> int:
+        if self.requests_per_minute is not None:
+            return self.requests_per_minute
+        return settings.langfuse_requests_per_minute()
+
     def open_client(
         self,
         policy: RetryPolicy | None = None,
@@ -60,5 +65,5 @@ class LangfuseResource(dg.ConfigurableResource):
             read_timeout_s=self.read_timeout_s,
             max_connections=max_connections,
             log=log,
-            budget=RequestBudget(self.requests_per_minute) if self.requests_per_minute else None,
+            budget=RequestBudget(limit) if (limit := self.budget_per_minute()) else None,
         )

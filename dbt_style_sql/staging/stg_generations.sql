@@ -22,6 +22,19 @@
     'output_audio_tokens': ['output_audio_tokens', 'output_audio'],
 } %}
 {%- set team_tag = tag_prefix(var('team_key')) %}
+{#- Each token class's count, with the position of its rate in prices.rates / pico_rates. #}
+{%- set tokens_by_rate = [
+    ('costed.uncached_input_tokens', 1), ('costed.cache_read_tokens', 2),
+    ('(costed.cache_write_tokens - costed.cache_write_1h_tokens)', 3),
+    ('costed.cache_write_1h_tokens', 4), ('costed.visible_output_tokens', 5),
+    ('costed.reasoning_tokens', 6), ('costed.input_audio_tokens', 7),
+    ('costed.output_audio_tokens', 8),
+] %}
+{%- macro cost_sum(rates) -%}
+    {%- for tokens, rate in tokens_by_rate -%}
+        {{ ' + ' if not loop.first }}{{ tokens }} * {{ rates }}[{{ rate }}]
+    {%- endfor -%}
+{%- endmacro %}
 
 with
 
@@ -63,8 +76,9 @@ renamed as (
         id as generation_id,
         trace_id,
         -- An id of only blanks (whitespace, zero-width marks) is no id: it would count as a user.
-        case when trim(session_id, {{ blank }}) <> '' then session_id end as session_id,
-        case when trim(user_id, {{ blank }}) <> '' then user_id end as user_id,
+        case when not regexp_full_match(session_id, {{ only_blanks }}) then session_id end
+            as session_id,
+        case when not regexp_full_match(user_id, {{ only_blanks }}) then user_id end as user_id,
 
         ---------- context
         environment,
@@ -74,21 +88,26 @@ renamed as (
         coalesce(level = 'ERROR', false) as is_error,
 
         ---------- attribution candidates: metadata first, then "<key>:<value>" tags
-        nullif(trim(
-            json_extract_string(metadata, {{ json_pointer(var('feature_key')) }}), {{ blank }}
-        ), '')
-            as metadata_feature,
-        nullif(trim(
-            json_extract_string(metadata, {{ json_pointer(var('team_key')) }}), {{ blank }}
-        ), '')
-            as metadata_team,
+        -- Names lose the blanks at their ends (any whitespace, zero-width marks).
+        nullif(regexp_replace(
+            json_extract_string(metadata, {{ json_pointer(var('feature_key')) }}),
+            {{ blank_ends }}, '', 'g'
+        ), '') as metadata_feature,
+        nullif(regexp_replace(
+            json_extract_string(metadata, {{ json_pointer(var('team_key')) }}),
+            {{ blank_ends }}, '', 'g'
+        ), '') as metadata_team,
         list_transform(
             list_filter(tags, tag -> starts_with(tag, {{ feature_tag }})),
-            tag -> trim(substr(tag, length({{ feature_tag }}) + 1), {{ blank }})
+            tag -> regexp_replace(
+                substr(tag, length({{ feature_tag }}) + 1), {{ blank_ends }}, '', 'g'
+            )
         ) as feature_tags,
         list_transform(
             list_filter(tags, tag -> starts_with(tag, {{ team_tag }})),
-            tag -> trim(substr(tag, length({{ team_tag }}) + 1), {{ blank }})
+            tag -> regexp_replace(
+                substr(tag, length({{ team_tag }}) + 1), {{ blank_ends }}, '', 'g'
+            )
         ) as team_tags,
 
         ---------- token classes (disjoint: no class includes another)
@@ -169,42 +188,18 @@ priced as (
         and (costed.output_audio_tokens = 0 or prices.output_audio_per_token is not null)
             as has_price,
         -- Linear in each class (tiered models at their base tier). Exact either way: with whole
-        -- pico-USD rates and counts up to 1e9, every product and the sum stay below 7.1e18, in
+        -- pico-USD rates and counts up to 1e9, every product and the sum stay below 8.1e18, in
         -- 64-bit integers. Otherwise the rates' 18 digits are used and the cost rounded to 12
         -- digits (half away from zero), ~20x slower (a 128-bit rescale per generation).
         case
             when prices.model is null then null
             when prices.has_pico_rates
-                and costed.uncached_input_tokens between 0 and 1000000000
-                and costed.cache_read_tokens between 0 and 1000000000
-                and costed.cache_write_tokens between 0 and 1000000000
                 and costed.cache_write_1h_tokens between 0 and costed.cache_write_tokens
-                and costed.visible_output_tokens between 0 and 1000000000
-                and costed.reasoning_tokens between 0 and 1000000000
-                and costed.input_audio_tokens between 0 and 1000000000
-                and costed.output_audio_tokens between 0 and 1000000000
-                then (
-                    costed.uncached_input_tokens * prices.pico_rates[1]
-                    + costed.cache_read_tokens * prices.pico_rates[2]
-                    + (costed.cache_write_tokens - costed.cache_write_1h_tokens)
-                    * prices.pico_rates[3]
-                    + costed.cache_write_1h_tokens * prices.pico_rates[4]
-                    + costed.visible_output_tokens * prices.pico_rates[5]
-                    + costed.reasoning_tokens * prices.pico_rates[6]
-                    + costed.input_audio_tokens * prices.pico_rates[7]
-                    + costed.output_audio_tokens * prices.pico_rates[8]
-                )::decimal(38, 0) * 0.000000000001
-            else (
-                costed.uncached_input_tokens * prices.rates[1]
-                + costed.cache_read_tokens * prices.rates[2]
-                + (costed.cache_write_tokens - costed.cache_write_1h_tokens)
-                * prices.rates[3]
-                + costed.cache_write_1h_tokens * prices.rates[4]
-                + costed.visible_output_tokens * prices.rates[5]
-                + costed.reasoning_tokens * prices.rates[6]
-                + costed.input_audio_tokens * prices.rates[7]
-                + costed.output_audio_tokens * prices.rates[8]
-            )::decimal(38, 12)
+                {%- for tokens, _ in tokens_by_rate %}
+                and {{ tokens }} between 0 and 1000000000
+                {%- endfor %}
+                then ({{ cost_sum('prices.pico_rates') }})::decimal(38, 0) * 0.000000000001
+            else ({{ cost_sum('prices.rates') }})::decimal(38, 12)
         end as recomputed_cost_usd
     from costed
     -- The rates in force when the call started (by day, and by time of day where they vary).

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 LOCAL_PUBLIC_KEY = "pk-lf-local"
 LOCAL_SECRET_KEY = "sk-lf-local"  # noqa: S105 - the documented key of the offline server
@@ -63,13 +62,17 @@ class LangfuseConnection:
 
     def __post_init__(self) -> None:
         # Credentials in the URL would reach every message and log line that names the host.
-        parts = urlsplit(self.base_url)
-        if "@" in parts.netloc:
-            host = parts.netloc.rpartition("@")[2]
+        # Read by hand: without a scheme, urlsplit takes "pk-...:sk-...@host" for a scheme.
+        scheme, separator, rest = self.base_url.partition("://")
+        if not separator:
+            scheme, rest = "", self.base_url
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            host = authority.rpartition("@")[2]
             raise ValueError(
                 "LANGFUSE_BASE_URL carries credentials (user:password@ before the host): put "
                 "the keys in LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY and set LANGFUSE_BASE_URL "
-                f"to {urlunsplit(parts._replace(netloc=host))}"
+                f"to {scheme}{separator}{host}{slash}{path}"
             )
 
     def __repr__(self) -> str:

@@ -52,15 +52,31 @@ def spend_export(
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
 
 
-# Days with generations that the mart has no row for: it was not built for them (or before they
-# were loaded). An export would publish them as days without spend.
-_UNBUILT_DAYS_SQL = f"""
-select partition_date, count(*)
-from raw_generations
-where partition_date in (select unnest($days))
-    and partition_date not in (select date from {MART} where date in (select unnest($days)))
-group by all
-order by all
+# Days whose mart does not count every generation stored for them: it was not built for the
+# day, or not since the day's last load (or a copy moved to a neighbouring day). An export
+# would publish numbers the warehouse no longer holds; a day without spend counts 0 on both.
+_STALE_DAYS_SQL = f"""
+with
+
+stored as (
+    select partition_date as day, count(*) as generations
+    from raw_generations
+    where partition_date in (select unnest($days))
+    group by all
+),
+
+counted as (
+    select date as day, sum(calls) as calls
+    from {MART}
+    where date in (select unnest($days))
+    group by all
+)
+
+select day, coalesce(generations, 0), coalesce(calls, 0)
+from stored
+full outer join counted using (day)
+where coalesce(generations, 0) <> coalesce(calls, 0)
+order by day
 """
 
 
@@ -68,13 +84,16 @@ def _require_built(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
     tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
     if not {"raw_generations", MART} <= tables:
         return  # export_partition says what is missing
-    unbuilt = con.execute(_UNBUILT_DAYS_SQL, {"days": days}).fetchall()
-    if unbuilt:
-        listed = ", ".join(f"{day} ({count} generations)" for day, count in unbuilt)
+    stale = con.execute(_STALE_DAYS_SQL, {"days": days}).fetchall()
+    if stale:
+        listed = ", ".join(
+            f"{day} ({calls} calls counted, {generations} generations stored)"
+            for day, generations, calls in stale
+        )
         raise dg.Failure(
-            f"{MART} has no rows for {listed}, which raw_generations holds: it was not built "
-            f"for these days since they were loaded. Materialize stg_generations and {MART} "
-            "for them, then export; nothing was written."
+            f"{MART} is not up to date for {listed}: it was not built for these days since "
+            f"their last load. Materialize stg_generations and {MART} for them, then export; "
+            "nothing was written."
         )
 
 

@@ -56,7 +56,10 @@ def _time_of_day_changes(info: ModelInfo) -> set[timedelta]:
 
 
 def _utc_offset(moment: time) -> timedelta:
-    # A constraint's time may carry its own zone; a naive one is UTC (genai-prices' rule).
-    aware = datetime.combine(date(2000, 1, 1), moment.replace(tzinfo=moment.tzinfo or UTC))
+    # A constraint's time may carry its own zone; a naive one is UTC. Converted on the date
+    # genai-prices converts it on (1970-01-01), so a zone whose offset changed since agrees.
+    aware = datetime.combine(date(1970, 1, 1), moment.replace(tzinfo=moment.tzinfo or UTC))
     utc = aware.astimezone(UTC)
-    return timedelta(hours=utc.hour, minutes=utc.minute, seconds=utc.second)
+    return timedelta(
+        hours=utc.hour, minutes=utc.minute, seconds=utc.second, microseconds=utc.microsecond
+    )

@@ -19,6 +19,7 @@ from cost_pipeline.sql.render import RenderedModel, render_model
 from cost_pipeline.sql.summary import summarize_stage
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+from cost_pipeline.warehouse.schema import ensure_schema
 
 # Any window works for reading dependencies: rendering does not touch the database.
 _PROBE_WINDOW = (date(2000, 1, 1), date(2000, 1, 2))
@@ -67,8 +68,10 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
         start, end = window.start.date(), window.end.date()
         with warehouse.get_connection() as con:
             # Costs are read through model_prices: the window's days get the rates of their
-            # own dates first (days loaded before a genai-prices upgrade, or before the rates
-            # were kept per day). A no-op when they have them.
+            # own dates first (days loaded before a genai-prices upgrade). A no-op when they
+            # have them. The tables are migrated first: a warehouse may meet a new version
+            # here before any load.
+            ensure_schema(con)
             refresh_model_prices(con, start, end, datetime.now(UTC).replace(tzinfo=None))
             result, summary = materialize_model(
                 con,

@@ -7,11 +7,12 @@ an applied one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import duckdb
 
+from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.sql_files import read_sql
 from cost_pipeline.warehouse.transaction import transaction
 
@@ -24,6 +25,10 @@ def migration_files() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql")
     ]
     return sorted(numbered)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
@@ -44,4 +49,19 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
                 [version, path, datetime.now(UTC).replace(tzinfo=None)],
             )
         applied.append(version)
+    if _PRICES_PER_DAY in applied:
+        _price_stored_days(conn)
     return applied
+
+
+# Migration 005 dropped the one-rate-per-model prices for rates per day; every stored day is
+# priced again at once, so no view shows its generations unpriced until its models are rebuilt.
+_PRICES_PER_DAY = 5
+
+
+def _price_stored_days(conn: duckdb.DuckDBPyConnection) -> None:
+    first, last = conn.execute(
+        "select min(partition_date), max(partition_date) from raw_generations"
+    ).fetchone()
+    if first is not None:
+        refresh_model_prices(conn, first, last + timedelta(days=1), utc_now())

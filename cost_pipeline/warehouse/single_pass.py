@@ -105,6 +105,12 @@ def _write(
     ).fetchone()
     if repeated:
         return None  # which copy wins depends on page order: the careful path knows it
+    # An id that is usable now is no longer a reject.
+    conn.execute(
+        f"delete from rejected_generations where id in "
+        f"(select id from raw_generations where {_THIS_BATCH})",
+        batch,
+    )
     # Earlier copies of these ids (an overlapping window, a re-run) give way to this batch's,
     # unless Langfuse updated the stored copy later: then the batch's copy is the stale one.
     conn.execute(_SUPERSEDED_SQL, batch)
@@ -119,12 +125,6 @@ def _write(
             "$day and r.id = s.id and r.loaded_at = s.loaded_at",
             {"day": day},
         )
-    # An id that is usable now is no longer a reject.
-    conn.execute(
-        f"delete from rejected_generations where id in "
-        f"(select id from raw_generations where {_THIS_BATCH})",
-        batch,
-    )
     loaded = inserted - stale
     after = replace(
         counters, pages=counters.pages + len(pages), rows_loaded=counters.rows_loaded + loaded

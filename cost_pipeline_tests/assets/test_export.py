@@ -197,6 +197,28 @@ def test_a_day_the_mart_was_not_built_for_is_not_exported_as_empty(tmp_path, war
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.error.message
-    assert f"spend_by_feature_team has no rows for {DAY} (1 generations)" in message
+    assert f"{DAY} (0 calls counted, 1 generations stored)" in message
     assert "Materialize stg_generations and spend_by_feature_team" in message
     assert not day_folder(tmp_path).exists()
+
+
+def test_a_day_loaded_again_after_its_mart_was_built_is_not_exported_stale(tmp_path, warehouse):
+    with warehouse.get_connection() as con:
+        insert_generations(con, [Generation(DAY, metadata={"feature": "a", "team": "b"})])
+    materialize(warehouse)
+    before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
+    with warehouse.get_connection() as con:  # a later load adds a generation
+        insert_generations(con, [Generation(DAY, metadata={"feature": "c", "team": "b"})])
+    result = dg.materialize(
+        [spend_export],
+        partition_key=DAY.isoformat(),
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert (
+        f"{DAY} (1 calls counted, 2 generations stored)" in failure.step_failure_data.error.message
+    )
+    assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
+    assert materialize(warehouse)["rows"].value == 2  # models first, then the export: fine

@@ -10,6 +10,8 @@ from genai_prices import Usage
 
 from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline.warehouse.schema import migration_files
+from cost_pipeline.warehouse.sql_files import read_sql
 from cost_pipeline_tests.price_history import (
     genai_price,
     model_with_price_change,
@@ -70,3 +72,22 @@ def test_each_call_costs_what_genai_prices_charged_when_it_started(tmp_path):
     # The day before the change and the day of it cost differently, as do hours of one day.
     assert len(costs[changed_model]) == 2
     assert len(costs[hourly_model]) >= 2
+
+
+def test_the_models_migrate_a_warehouse_they_meet_before_any_load(tmp_path):
+    # A warehouse of the version before rates per day (migrations 1-4), whose next run after an
+    # upgrade builds the models before loading anything.
+    model, change = model_with_price_change()
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create table schema_migrations (version integer primary key, name varchar, "
+            "applied_at timestamp)"
+        )
+        for version, name in migration_files()[:4]:
+            con.execute(read_sql(name))
+            con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+        insert_generations(con, [Generation(change, model=model, minute=720, **TOKENS)])
+    [(row_model, start, source, cost)] = stg_rows(WarehouseResource(database=str(database)), change)
+    assert (row_model, source) == (model, "genai_prices")
+    assert cost == genai_price(model, start.replace(tzinfo=UTC), USAGE)

@@ -33,13 +33,23 @@ def failure_of(base_url: str, public: str = PUBLIC, secret: str = SECRET) -> tup
     return failure.value, client.stats.requests
 
 
-def test_credentials_in_the_base_url_are_refused_without_showing_them(monkeypatch):
-    monkeypatch.setenv("LANGFUSE_BASE_URL", f"http://{PUBLIC}:{SECRET}@127.0.0.1:3000/")
+@pytest.mark.parametrize(
+    ("base_url", "suggested"),
+    [
+        (f"http://{PUBLIC}:{SECRET}@127.0.0.1:3000/", "http://127.0.0.1:3000"),
+        # Without a scheme, urlsplit would read the public key as one and miss the rest.
+        (f"{PUBLIC}:{SECRET}@cloud.langfuse.com", "cloud.langfuse.com"),
+    ],
+)
+def test_credentials_in_the_base_url_are_refused_without_showing_them(
+    monkeypatch, base_url, suggested
+):
+    monkeypatch.setenv("LANGFUSE_BASE_URL", base_url)
     with pytest.raises(ValueError) as failure:
         settings.langfuse_connection()
     message = str(failure.value)
     assert "LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY" in message
-    assert "set LANGFUSE_BASE_URL to http://127.0.0.1:3000" in message
+    assert f"set LANGFUSE_BASE_URL to {suggested}" in message
     assert leaked(message) == [] and PUBLIC not in message
 
 

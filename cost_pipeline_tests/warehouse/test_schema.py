@@ -1,5 +1,6 @@
 import duckdb
 
+from cost_pipeline.warehouse.prices import priced_by
 from cost_pipeline.warehouse.schema import ensure_schema, migration_files
 from cost_pipeline.warehouse.sql_files import read_sql
 
@@ -139,7 +140,18 @@ def test_rates_of_one_price_per_model_are_dropped_for_rates_per_day(tmp_path):
             "insert into model_prices (model, input_per_token, priced_by) "
             "values ('gpt-4o', 0.0000025, 'genai-prices 0.2.3')"
         )
+        conn.execute(
+            "insert into raw_generations (id, partition_date, start_time, model, loaded_at) "
+            "values ('g1', '2026-11-20', '2026-11-20 01:00', 'gpt-4o', '2026-11-21'), "
+            "('g2', '2026-11-22', '2026-11-22 01:00', 'gpt-4o', '2026-11-23')"
+        )
         assert ensure_schema(conn) == [version for version, _ in migration_files()[4:]]
         assert columns(conn, "model_prices") == MODEL_PRICES
-        # Today's rates are not every day's: the SQL model assets price each day again.
-        assert conn.execute("select count(*) from model_prices").fetchone() == (0,)
+        # Today's rate, once for every day, gives way to each stored day's own rates at once,
+        # so no day reads as unpriced until its models are rebuilt.
+        assert conn.execute(
+            "select model, partition_date::varchar, priced_by from model_prices order by all"
+        ).fetchall() == [
+            ("gpt-4o", "2026-11-20", priced_by()),
+            ("gpt-4o", "2026-11-22", priced_by()),
+        ]

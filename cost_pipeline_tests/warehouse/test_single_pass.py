@@ -165,6 +165,22 @@ def test_an_id_that_turns_good_leaves_rejected_generations(conn, stager):
     assert conn.execute("select count(*) from rejected_generations").fetchone() == (0,)
 
 
+@pytest.mark.parametrize("writer", [write_batch, write_carefully])
+def test_a_stale_good_copy_still_clears_the_id_from_rejected_generations(conn, stager, writer):
+    # Stored (updated 2 h after its start), then rejected, then listed good but updated earlier:
+    # the stored copy stays, and the id is usable, so it is no reject. Both paths agree.
+    write_batch(conn, DAY.date(), pages(stager, page_bytes([updated("kept", 2)])), LOADED_AT,
+                ZERO_COUNTERS)  # fmt: skip
+    bad = page_bytes([observation("a", START, usageDetails={"input": -1})])
+    write_batch(conn, DAY.date(), pages(stager, bad), LOADED_AT + timedelta(seconds=1),
+                ZERO_COUNTERS)  # fmt: skip
+    assert conn.execute("select count(*) from rejected_generations").fetchone() == (1,)
+    stale = page_bytes([updated("stale", 1)])
+    writer(conn, DAY.date(), pages(stager, stale), LOADED_AT + timedelta(seconds=2), ZERO_COUNTERS)
+    assert conn.execute("select count(*) from rejected_generations").fetchone() == (0,)
+    assert conn.execute("select model from raw_generations").fetchall() == [("kept",)]
+
+
 def test_each_row_is_checked_against_its_own_pages_window(tmp_path, stager):
     # Pages of three windows, as concurrent fetchers queue them, between empty pages of other
     # windows: a row must be matched with its own page's window, not a neighbour's.

@@ -51,6 +51,19 @@ def materialize(warehouse, partition: str = DAY.isoformat()):
     return result.asset_materializations_for_node("spend_export")[0].metadata
 
 
+def export_failure(warehouse) -> str:
+    """The error of spend_export alone for DAY, which must fail."""
+    result = dg.materialize(
+        [spend_export],
+        partition_key=DAY.isoformat(),
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return failure.step_failure_data.error.message
+
+
 def day_folder(tmp_path: Path, day: date = DAY) -> Path:
     return tmp_path / "exports" / "spend_by_feature_team" / f"date={day.isoformat()}"
 
@@ -188,15 +201,7 @@ def test_a_day_the_mart_was_not_built_for_is_not_exported_as_empty(tmp_path, war
             ],
         )
     materialize(warehouse, later.isoformat())
-    result = dg.materialize(
-        [spend_export],
-        partition_key=DAY.isoformat(),
-        resources={"warehouse": warehouse},
-        raise_on_error=False,
-    )
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    message = failure.step_failure_data.error.message
+    message = export_failure(warehouse)
     assert f"{DAY} (0 calls counted, 1 generations stored)" in message
     assert "Materialize stg_generations and spend_by_feature_team" in message
     assert not day_folder(tmp_path).exists()
@@ -209,16 +214,6 @@ def test_a_day_loaded_again_after_its_mart_was_built_is_not_exported_stale(tmp_p
     before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
     with warehouse.get_connection() as con:  # a later load adds a generation
         insert_generations(con, [Generation(DAY, metadata={"feature": "c", "team": "b"})])
-    result = dg.materialize(
-        [spend_export],
-        partition_key=DAY.isoformat(),
-        resources={"warehouse": warehouse},
-        raise_on_error=False,
-    )
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert (
-        f"{DAY} (1 calls counted, 2 generations stored)" in failure.step_failure_data.error.message
-    )
+    assert f"{DAY} (1 calls counted, 2 generations stored)" in export_failure(warehouse)
     assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
     assert materialize(warehouse)["rows"].value == 2  # models first, then the export: fine

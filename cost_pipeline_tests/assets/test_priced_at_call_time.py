@@ -10,8 +10,6 @@ from genai_prices import Usage
 
 from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.warehouse.resource import WarehouseResource
-from cost_pipeline.warehouse.schema import migration_files
-from cost_pipeline.warehouse.sql_files import read_sql
 from cost_pipeline_tests.price_history import (
     genai_price,
     model_with_price_change,
@@ -22,6 +20,7 @@ from cost_pipeline_tests.sql.warehouse_tables import (
     create_contract_tables,
     insert_generations,
 )
+from cost_pipeline_tests.warehouse.older_schema import apply_first_migrations
 
 TOKENS = {"uncached_input_tokens": 1_000, "visible_output_tokens": 1_000}
 USAGE = Usage(input_tokens=1_000, output_tokens=1_000)
@@ -80,13 +79,7 @@ def test_the_models_migrate_a_warehouse_they_meet_before_any_load(tmp_path):
     model, change = model_with_price_change()
     database = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute(
-            "create table schema_migrations (version integer primary key, name varchar, "
-            "applied_at timestamp)"
-        )
-        for version, name in migration_files()[:4]:
-            con.execute(read_sql(name))
-            con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+        apply_first_migrations(con, 4)
         insert_generations(con, [Generation(change, model=model, minute=720, **TOKENS)])
     [(row_model, start, source, cost)] = stg_rows(WarehouseResource(database=str(database)), change)
     assert (row_model, source) == (model, "genai_prices")

@@ -2,7 +2,7 @@ import duckdb
 
 from cost_pipeline.warehouse.prices import priced_by
 from cost_pipeline.warehouse.schema import ensure_schema, migration_files
-from cost_pipeline.warehouse.sql_files import read_sql
+from cost_pipeline_tests.warehouse.older_schema import apply_first_migrations
 
 # The raw_generations contract of ARCHITECTURE.md, column by column.
 RAW_GENERATIONS = {
@@ -108,12 +108,7 @@ def test_migrations_apply_once(tmp_path):
 def test_dropping_the_primary_key_keeps_every_row(tmp_path):
     path = str(tmp_path / "w.duckdb")
     with duckdb.connect(path) as conn:
-        conn.execute(
-            "create table schema_migrations (version integer primary key, name varchar, "
-            "applied_at timestamp)"
-        )
-        conn.execute(read_sql("migrations/001_ingest_tables.sql"))
-        conn.execute("insert into schema_migrations values (1, '001', now())")
+        apply_first_migrations(conn, 1)
         conn.execute(
             "insert into raw_generations (id, partition_date, start_time, tags, metadata, "
             "loaded_at) values ('kept', '2026-11-20', '2026-11-20 01:00', ['a'], "
@@ -129,13 +124,7 @@ def test_dropping_the_primary_key_keeps_every_row(tmp_path):
 def test_rates_of_one_price_per_model_are_dropped_for_rates_per_day(tmp_path):
     path = str(tmp_path / "w.duckdb")
     with duckdb.connect(path) as conn:
-        conn.execute(
-            "create table schema_migrations (version integer primary key, name varchar, "
-            "applied_at timestamp)"
-        )
-        for version, name in migration_files()[:4]:
-            conn.execute(read_sql(name))
-            conn.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+        apply_first_migrations(conn, 4)
         conn.execute(
             "insert into model_prices (model, input_per_token, priced_by) "
             "values ('gpt-4o', 0.0000025, 'genai-prices 0.2.3')"

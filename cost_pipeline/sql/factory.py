@@ -5,7 +5,7 @@ the file) with its lineage, with no Python change.
 """
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
             # have them. The tables are migrated first: a warehouse may meet a new version
             # here before any load.
             ensure_schema(con)
-            refresh_model_prices(con, start, end, datetime.now(UTC).replace(tzinfo=None))
+            refresh_model_prices(con, start, end)
             result, summary = materialize_model(
                 con,
                 project,

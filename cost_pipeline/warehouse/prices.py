@@ -8,7 +8,7 @@ count their calls as unpriced.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 
 import duckdb
@@ -46,10 +46,12 @@ order by all
 
 
 def refresh_model_prices(
-    conn: duckdb.DuckDBPyConnection, start: date, end: date, now: datetime
+    conn: duckdb.DuckDBPyConnection, start: date, end: date, now: datetime | None = None
 ) -> int:
     """Price every model called on a day in [start, end) that has no current rates for that
-    day. Returns the number of rows written (one per model, day and price period)."""
+    day (``now``: their updated_at, naive UTC). Returns the number of rows written (one per
+    model, day and price period)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     current = priced_by()
     unpriced = conn.execute(
         _UNPRICED_SQL, {"start": start, "end": end, "priced_by": current, "library": _LIBRARY}

@@ -27,10 +27,6 @@ def migration_files() -> list[tuple[int, str]]:
     return sorted(numbered)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply pending migrations; returns the versions applied now (empty when up to date)."""
     conn.execute(
@@ -64,4 +60,4 @@ def _price_stored_days(conn: duckdb.DuckDBPyConnection) -> None:
         "select min(partition_date), max(partition_date) from raw_generations"
     ).fetchone()
     if first is not None:
-        refresh_model_prices(conn, first, last + timedelta(days=1), utc_now())
+        refresh_model_prices(conn, first, last + timedelta(days=1))

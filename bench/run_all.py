@@ -6,7 +6,9 @@
    to 10k, larger N extrapolated and labelled), 3 runs each;
 2. 1M generations with 250 ms added per page: sequential vs sub-windows (budgeted, unlimited);
 3. the SQL models and export over a 10M-row warehouse (10 days x 1M);
-4. where a 1M load's CPU goes: fetch, parse and store alone, and the fixed Dagster part.
+4. where a 1M load's CPU goes: fetch, parse and store alone, and the fixed Dagster part;
+5. a 30-day backfill as one run per day, a week per run and one run;
+6. what a run costs while it waits for the writer pool.
 ``--quick`` runs everything small (10k rows, 1 run) to check the harness end to end.
 Seeded days and the 10M warehouse are kept under --work-dir and reused by later runs.
 """
@@ -71,11 +73,23 @@ def main() -> None:
             "bench.loader_floor",
             ["--rows", "10000", "--runs", "1", "--out", "bench/results/quick-floor.json", *work],
         )
+        step(
+            "backfill runs",
+            "bench.backfill_runs",
+            ["--days", "3", "--runs", "1", "--out", "bench/results/quick-backfill.json"],
+        )
+        step(
+            "pool wait",
+            "bench.pool_wait",
+            ["--hold-s", "10", "--runs", "1", "--out", "bench/results/quick-pool-wait.json"],
+        )
     else:
         step("side by side", "bench.loader_compare", [*work])
         step("latency", "bench.loader_latency", [*work])
         step("SQL models", "bench.models_scale", [*work])
         step("floor", "bench.loader_floor", [*work])
+        step("backfill runs", "bench.backfill_runs", [])
+        step("pool wait", "bench.pool_wait", [])
     print(f"\nall benchmarks: {time.perf_counter() - began:,.0f} s")
 
 

@@ -14,7 +14,7 @@ import duckdb
 from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
 from cost_pipeline.export.partition_files import PartitionExport, export_partition
-from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 MART = "spend_by_feature_team"
@@ -23,6 +23,7 @@ MART = "spend_by_feature_team"
 @dg.asset(
     deps=[dg.AssetKey(MART)],
     partitions_def=daily_partitions,
+    backfill_policy=backfill_as_one_run,
     pool=WRITER_POOL,
     kinds={"csv", "parquet"},
     description="Writes each day of spend_by_feature_team to "

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from cost_pipeline import settings
-from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
 from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
@@ -55,6 +55,7 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
         name=model.name,
         deps=model_dependencies(project, probe),
         partitions_def=daily_partitions,
+        backfill_policy=backfill_as_one_run,
         pool=WRITER_POOL,
         kinds={"duckdb", "sql"},
         description=model.description or f"SQL model {model.layer}/{model.path.name}",

@@ -31,6 +31,11 @@ def test_the_chain_shares_one_partitioning_and_every_warehouse_step_is_in_the_wr
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
     for assets_def in defs.resolve_all_asset_specs():
         assert assets_def.partitions_def == daily_partitions, assets_def.key
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if not assets_def.keys:
+            continue  # checks run in their asset's run
+        # A backfill of any range is one run (what Dagster plans from this policy).
+        assert assets_def.backfill_policy == dg.BackfillPolicy.single_run(), assets_def.keys
     job = defs.resolve_job_def("daily_spend_job")
     for node in job.graph.node_defs:
         if "warehouse" in node.required_resource_keys:

@@ -179,7 +179,9 @@ def test_dg_materialize_of_the_chain_matches_what_was_sent(server, tmp_path, mon
     ]
 
 
-def test_dagster_cli_materialize_of_the_chain_matches_what_was_sent(server, tmp_path):
+def materialize_from_the_shell(server, tmp_path: Path, *selection: str) -> Path:
+    """`dagster asset materialize` of the code location, as a user types it; returns the
+    COST_PIPELINE_HOME it wrote (the Dagster instance is ``tmp_path / "dagster_home"``)."""
     home = tmp_path / "home"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -190,7 +192,7 @@ def test_dagster_cli_materialize_of_the_chain_matches_what_was_sent(server, tmp_
     }
     completed = subprocess.run(
         [Path(sys.executable).parent / "dagster", "asset", "materialize",
-         "-m", "cost_pipeline.definitions", "--select", CHAIN, "--partition", DAY.isoformat()],
+         "-m", "cost_pipeline.definitions", *selection],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -199,6 +201,43 @@ def test_dagster_cli_materialize_of_the_chain_matches_what_was_sent(server, tmp_
         check=False,
     )  # fmt: skip
     assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
+    return home
+
+
+def test_dagster_cli_materialize_of_the_chain_matches_what_was_sent(server, tmp_path):
+    home = materialize_from_the_shell(
+        server, tmp_path, "--select", CHAIN, "--partition", DAY.isoformat()
+    )
     assert_mart_matches_what_was_sent(home / "warehouse.duckdb")
     export = home / "exports" / "spend_by_feature_team" / f"date={DAY.isoformat()}"
     assert (export / "spend_by_feature_team.parquet").stat().st_size > 0
+
+
+def test_a_range_from_the_shell_is_one_run_that_builds_every_day(server, tmp_path):
+    """`--partition-range` is what a UI backfill does too: one run over the range."""
+    days = f"{DAY - timedelta(days=1)}...{DAY + timedelta(days=1)}"
+    # The selection as the README shows it.
+    home = materialize_from_the_shell(
+        server, tmp_path, "--select", "raw_generations*", "--partition-range", days
+    )
+    assert_mart_matches_what_was_sent(home / "warehouse.duckdb")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        calls_by_day = dict(
+            con.execute(
+                "select date, sum(calls) from spend_by_feature_team group by date"
+            ).fetchall()
+        )
+    sent_by_day = defaultdict(int)
+    for offset, *_ in SENT:
+        sent_by_day[DAY + timedelta(days=offset)] += 1
+    assert calls_by_day == sent_by_day
+    exports = home / "exports" / "spend_by_feature_team"
+    assert sorted(p.name for p in exports.iterdir()) == [
+        f"date={day}" for day in sorted(sent_by_day)
+    ]
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+        for asset in CHAIN.split(","):
+            materialized = instance.get_materialized_partitions(dg.AssetKey(asset))
+            assert materialized == {day.isoformat() for day in sent_by_day}, asset

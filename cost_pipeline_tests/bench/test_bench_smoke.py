@@ -109,3 +109,30 @@ def test_page_assembly_bench_pages_the_whole_day_with_both_versions(tmp_path):
     lines = [line for line in out.splitlines() if line.startswith("round ")]
     assert len(lines) == 4  # 2 rounds x 2 versions
     assert all("over 3 pages" in line for line in lines)  # 2,500 rows in 1000-row pages
+
+
+def test_pool_wait_runs_a_holder_and_a_waiter(tmp_path):
+    out = tmp_path / "pool_wait.json"
+    run_module(
+        "bench.pool_wait",
+        *("--hold-s", "1", "--runs", "1", "--waiters", "in-process", "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    (only_round,) = data["rounds"]
+    assert set(only_round) == {"holder", "in-process"}
+    figures = only_round["in-process"]
+    assert figures["free_cpu_s"] > 0 and figures["blocked_cpu_s"] > 0
+    assert figures["waited_s"] == max(figures["blocked_wall_s"] - figures["free_wall_s"], 1e-9)
+    assert only_round["holder"]["wall_s"] >= 1  # it held the slot for --hold-s
+
+
+def test_backfill_runs_loads_every_day_both_ways(tmp_path):
+    out = tmp_path / "backfill.json"
+    run_module(
+        "bench.backfill_runs",
+        *("--days", "1", "--rows-per-day", "20", "--runs", "1", "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    ((per_day,), (one_range,)) = data["per-day"], data["range"]
+    assert (per_day["runs"], one_range["runs"]) == (1, 1)
+    assert per_day["rows"] == one_range["rows"] == 20

@@ -15,7 +15,7 @@ import pytest
 
 from cost_pipeline.assets.checks import spend_checks
 from cost_pipeline.assets.models import sql_model_assets
-from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.sql.warehouse_tables import (
     Generation,
@@ -36,7 +36,9 @@ def run_chain(tmp_path, rows: list[Generation]):
         create_contract_tables(con)  # raw_generations has no primary key (migration 002)
         insert_rates(con, PRICED, Rates(*(Decimal("0.000001") for _ in range(6))))
 
-    @dg.asset(name="raw_generations", partitions_def=daily_partitions)
+    @dg.asset(
+        name="raw_generations", partitions_def=daily_partitions, backfill_policy=backfill_as_one_run
+    )
     def stand_in_raw_generations(warehouse: WarehouseResource) -> None:
         with warehouse.get_connection() as con:
             insert_generations(con, rows)

@@ -20,20 +20,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from bench.cli_runs import DAGSTER, run_one
 from bench.serve_local_common import running_server
 from cost_pipeline.demo.dagster_home import ensure_dagster_home
 from cost_pipeline.local.seed import seed_generations
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 MATERIALIZE = [DAGSTER, "asset", "materialize", "-m", "cost_pipeline.definitions"]
 SELECTION = ["--select", "raw_generations*"]
 FIRST_DAY = date(2026, 10, 1)
@@ -47,7 +44,9 @@ def commands(days: list[date], mode: str) -> list[list[str]]:
     return [[*MATERIALIZE, *SELECTION, "--partition-range", f"{r[0]}...{r[-1]}"] for r in ranges]
 
 
-def run_mode(mode: str, days: list[date], server_env: dict[str, str], work: Path) -> dict:
+def run_mode(
+    mode: str, days: list[date], server_env: dict[str, str], work: Path
+) -> dict[str, float | int]:
     home = work / mode
     env = {
         **os.environ,
@@ -55,19 +54,15 @@ def run_mode(mode: str, days: list[date], server_env: dict[str, str], work: Path
         "DAGSTER_HOME": str(ensure_dagster_home(home / "dagster_home")),
         "COST_PIPELINE_HOME": str(home),
     }
-    began, cpu_s = time.perf_counter(), 0.0
-    log = home / "runs.log"  # a file, not a pipe: a long run's log would fill a pipe and stall
-    for command in commands(days, mode):
-        with log.open("ab") as out:
-            child = subprocess.Popen(command, env=env, stdout=out, stderr=out)
-        _, status, usage = os.wait4(child.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(command)} failed:\n{log.read_text()[-3000:]}")
-        cpu_s += usage.ru_utime + usage.ru_stime
-    wall_s = time.perf_counter() - began
+    runs = [run_one(command, env, home / "runs.log") for command in commands(days, mode)]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         (rows,) = con.execute("select count(*) from raw_generations").fetchone()
-    return {"runs": len(commands(days, mode)), "wall_s": wall_s, "cpu_s": cpu_s, "rows": rows}
+    return {
+        "runs": len(runs),
+        "wall_s": sum(run.wall_s for run in runs),
+        "cpu_s": sum(run.cpu_s for run in runs),
+        "rows": rows,
+    }
 
 
 def main() -> None:

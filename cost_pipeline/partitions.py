@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 
@@ -12,13 +14,24 @@ PARTITIONS_START_DATE = os.environ.get("COST_PIPELINE_START_DATE", "2026-01-01")
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
 
-# Every asset of the chain handles a range of days in one step, so a backfill runs as one run
-# (UI backfills, and `dagster asset materialize --partition-range` in the shell). One run per
-# day paid for a process start and a pool wait per day: 10 days took 67 s as 10 runs and 28.5 s
-# as one (BENCHMARKS.md), and runs waiting for the writer pool keep a core busy in Dagster 1.13.
-backfill_as_one_run = dg.BackfillPolicy.single_run()
-# Dagster 1.13 calls the `backfill_policy` parameter beta and warns at every asset definition;
-# this keeps that one warning out of every code-location load (the modules import this first).
-warnings.filterwarnings(
-    "ignore", message="Parameter `backfill_policy` of function", category=dg.BetaWarning
-)
+
+def daily_asset(**options: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``dg.asset`` partitioned by day, where a backfill of any range is one run.
+
+    Every asset of the chain handles a range of days in one step, so a backfill (from the UI,
+    or `dagster asset materialize --partition-range`) is one run: a 30-day backfill took 21.6 s
+    as one run against 193 s as a run per day, mostly process starts (BENCHMARKS.md).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> dg.AssetsDefinition:
+        # Dagster 1.13 calls `backfill_policy` beta and warns at every definition; keep that
+        # out of every code-location load.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            return dg.asset(
+                partitions_def=daily_partitions,
+                backfill_policy=dg.BackfillPolicy.single_run(),
+                **options,
+            )(fn)
+
+    return decorate

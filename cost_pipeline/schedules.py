@@ -9,7 +9,7 @@ deduplicated against the run that loaded it as D-1 the day before.
 With COST_PIPELINE_SCHEDULE_TRAFFIC=false the D-1 run starts at ``raw_generations`` too (for
 deployments that load only real application traffic).
 
-Backfills from the UI use Dagster's default: one run per partition.
+A backfill of any range, from the UI or the shell, is one run (partitions.daily_asset).
 """
 
 from __future__ import annotations

@@ -8,9 +8,12 @@ traffic, or deployments that never run ``llm_traffic``, pass with nothing to che
 """
 
 import warnings
+from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 
+from cost_pipeline.assets.check_days import check_each_day
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.traffic.canary import CanaryResult, compare
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
@@ -43,9 +46,11 @@ def _metadata(result: CanaryResult) -> dict[str, dg.MetadataValue | int | str]:
 def _canary(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    window = context.partition_time_window
-    with warehouse.get_connection(read_only=True) as con:
-        result = compare(con, window.start.date(), window.end.date())
+    return check_each_day(context, warehouse, _canary_on)
+
+
+def _canary_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+    result = compare(con, day, day + timedelta(days=1))
     return dg.AssetCheckResult(
         passed=result.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=_metadata(result)
     )

@@ -1,4 +1,5 @@
-"""Data quality checks on the spend chain, evaluated per daily partition.
+"""Data quality checks on the spend chain, evaluated per daily partition (in range runs too:
+check_days.py).
 
 - ``raw_generations / unique_ids`` (ERROR, blocking): one row per observation id, no null ids,
   and no id also stored under a neighbouring day; duplicates would double-count spend
@@ -13,12 +14,14 @@ Checks only read, but they open the same DuckDB file, so they run in the writer 
 
 import warnings
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from cost_pipeline import settings
+from cost_pipeline.assets.check_days import check_each_day
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.sql.preview import markdown_table
 from cost_pipeline.warehouse.cross_day import NEIGHBOUR_DAYS
@@ -40,9 +43,8 @@ def _partitioned_check(**options: Any) -> Callable[[Callable[..., Any]], Any]:
     return decorate
 
 
-def _window(context: dg.AssetCheckExecutionContext) -> dict[str, date]:
-    window = context.partition_time_window
-    return {"start": window.start.date(), "end": window.end.date()}
+def _window(day: date) -> dict[str, date]:
+    return {"start": day, "end": day + timedelta(days=1)}
 
 
 @_partitioned_check(
@@ -55,33 +57,36 @@ def _window(context: dg.AssetCheckExecutionContext) -> dict[str, date]:
 def unique_ids(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    with warehouse.get_connection(read_only=True) as con:
-        rows, null_ids, duplicated, on_other_days, sample = con.execute(
-            """
-            with in_window as (
-                select id from raw_generations
-                where partition_date >= $start and partition_date < $end
-            ),
-            neighbours as (
-                select id from raw_generations
-                where partition_date >= $start - $days and partition_date < $start
-                    or partition_date >= $end and partition_date < $end + $days
-            ),
-            duplicates as (
-                select id from in_window where id is not null group by id having count(*) > 1
-            ),
-            on_other_days as (
-                select distinct id from in_window where id in (select id from neighbours)
-            )
-            select
-                (select count(*) from in_window),
-                (select count(*) from in_window where id is null),
-                (select count(*) from duplicates),
-                (select count(*) from on_other_days),
-                (select list(id order by id)[1:10] from (from duplicates union from on_other_days))
-            """,
-            {**_window(context), "days": NEIGHBOUR_DAYS},
-        ).fetchone()
+    return check_each_day(context, warehouse, _unique_ids_on)
+
+
+def _unique_ids_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+    rows, null_ids, duplicated, on_other_days, sample = con.execute(
+        """
+        with in_window as (
+            select id from raw_generations
+            where partition_date >= $start and partition_date < $end
+        ),
+        neighbours as (
+            select id from raw_generations
+            where partition_date >= $start - $days and partition_date < $start
+                or partition_date >= $end and partition_date < $end + $days
+        ),
+        duplicates as (
+            select id from in_window where id is not null group by id having count(*) > 1
+        ),
+        on_other_days as (
+            select distinct id from in_window where id in (select id from neighbours)
+        )
+        select
+            (select count(*) from in_window),
+            (select count(*) from in_window where id is null),
+            (select count(*) from duplicates),
+            (select count(*) from on_other_days),
+            (select list(id order by id)[1:10] from (from duplicates union from on_other_days))
+        """,
+        {**_window(day), "days": NEIGHBOUR_DAYS},
+    ).fetchone()
     return dg.AssetCheckResult(
         passed=null_ids == 0 and duplicated == 0 and on_other_days == 0,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -104,23 +109,26 @@ def unique_ids(
 def unattributed_share(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
+    return check_each_day(context, warehouse, _unattributed_share_on)
+
+
+def _unattributed_share_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
     threshold = settings.unattributed_warn_share()
-    with warehouse.get_connection(read_only=True) as con:
-        total_cost, lost_cost, calls, lost_calls = con.execute(
-            """
-            select
-                coalesce(sum(cost_usd), 0)::double,
-                coalesce(sum(cost_usd) filter (where is_unattributed), 0)::double,
-                coalesce(sum(calls), 0)::bigint,
-                coalesce(sum(calls) filter (where is_unattributed), 0)::bigint
-            from (
-                select *, (feature = $unattributed or team = $unattributed) as is_unattributed
-                from spend_by_feature_team
-                where date >= $start and date < $end
-            )
-            """,
-            {**_window(context), "unattributed": UNATTRIBUTED},
-        ).fetchone()
+    total_cost, lost_cost, calls, lost_calls = con.execute(
+        """
+        select
+            coalesce(sum(cost_usd), 0)::double,
+            coalesce(sum(cost_usd) filter (where is_unattributed), 0)::double,
+            coalesce(sum(calls), 0)::bigint,
+            coalesce(sum(calls) filter (where is_unattributed), 0)::bigint
+        from (
+            select *, (feature = $unattributed or team = $unattributed) as is_unattributed
+            from spend_by_feature_team
+            where date >= $start and date < $end
+        )
+        """,
+        {**_window(day), "unattributed": UNATTRIBUTED},
+    ).fetchone()
     # With no priced spend at all, the share of calls is the best signal left.
     if total_cost:
         basis, share = "cost", lost_cost / total_cost
@@ -154,31 +162,34 @@ def unattributed_share(
 def unpriced_calls(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    window = _window(context)
-    with warehouse.get_connection(read_only=True) as con:
-        unpriced, calls = con.execute(
-            "select coalesce(sum(unpriced_calls), 0)::bigint, coalesce(sum(calls), 0)::bigint "
-            "from spend_by_feature_team where date >= $start and date < $end",
-            window,
-        ).fetchone()
-        models = con.execute(
-            "select coalesce(model, '(none)') as model, count(*) as calls from stg_generations "
-            "where partition_date >= $start and partition_date < $end "
-            "and cost_source = 'unpriced' group by all order by calls desc, model limit 10",
-            window,
-        ).fetchall()
-        partial, partial_gap = con.execute(
-            "select count(*), coalesce(sum(genai_prices_cost_usd - cost_usd), 0)::double "
-            "from stg_generations where partition_date >= $start and partition_date < $end "
-            "and langfuse_cost_partial",
-            window,
-        ).fetchone()
-        reasons = con.execute(
-            "select unpriced_reason, count(*) as calls from stg_generations "
-            "where partition_date >= $start and partition_date < $end "
-            "and cost_source = 'unpriced' group by all order by calls desc, unpriced_reason",
-            window,
-        ).fetchall()
+    return check_each_day(context, warehouse, _unpriced_calls_on)
+
+
+def _unpriced_calls_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+    window = _window(day)
+    unpriced, calls = con.execute(
+        "select coalesce(sum(unpriced_calls), 0)::bigint, coalesce(sum(calls), 0)::bigint "
+        "from spend_by_feature_team where date >= $start and date < $end",
+        window,
+    ).fetchone()
+    models = con.execute(
+        "select coalesce(model, '(none)') as model, count(*) as calls from stg_generations "
+        "where partition_date >= $start and partition_date < $end "
+        "and cost_source = 'unpriced' group by all order by calls desc, model limit 10",
+        window,
+    ).fetchall()
+    partial, partial_gap = con.execute(
+        "select count(*), coalesce(sum(genai_prices_cost_usd - cost_usd), 0)::double "
+        "from stg_generations where partition_date >= $start and partition_date < $end "
+        "and langfuse_cost_partial",
+        window,
+    ).fetchone()
+    reasons = con.execute(
+        "select unpriced_reason, count(*) as calls from stg_generations "
+        "where partition_date >= $start and partition_date < $end "
+        "and cost_source = 'unpriced' group by all order by calls desc, unpriced_reason",
+        window,
+    ).fetchall()
     return dg.AssetCheckResult(
         passed=unpriced == 0 and partial == 0,
         severity=dg.AssetCheckSeverity.WARN,

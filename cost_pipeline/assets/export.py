@@ -14,16 +14,14 @@ import duckdb
 from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
 from cost_pipeline.export.partition_files import PartitionExport, export_partition
-from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
+from cost_pipeline.partitions import daily_asset
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 MART = "spend_by_feature_team"
 
 
-@dg.asset(
+@daily_asset(
     deps=[dg.AssetKey(MART)],
-    partitions_def=daily_partitions,
-    backfill_policy=backfill_as_one_run,
     pool=WRITER_POOL,
     kinds={"csv", "parquet"},
     description="Writes each day of spend_by_feature_team to "
@@ -50,6 +48,14 @@ def spend_export(
         ]
     for export in exports:
         context.log.info(f"{export.day}: {export.rows} rows -> {export.csv.path}, .parquet")
+        if len(exports) > 1:  # a range run's metadata is copied onto each day: keep its own
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=context.asset_key,
+                    partition=export.day.isoformat(),
+                    metadata=_day_metadata(export),
+                )
+            )
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
 
 
@@ -96,6 +102,15 @@ def _require_built(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
             f"their last load. Materialize stg_generations and {MART} for them, then export; "
             "nothing was written."
         )
+
+
+def _day_metadata(export: PartitionExport) -> dict[str, object]:
+    return {
+        "dagster/row_count": export.rows,
+        "rows": export.rows,
+        "csv_bytes": export.csv.bytes,
+        "parquet_bytes": export.parquet.bytes,
+    }
 
 
 def _metadata(exports: list[PartitionExport], duration_s: float) -> dict[str, object]:

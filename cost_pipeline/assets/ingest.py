@@ -13,7 +13,7 @@ from cost_pipeline.assets.ingest_load import LoadOptions, PartitionReport, load_
 from cost_pipeline.assets.ingest_types import PipelineOptions
 from cost_pipeline.langfuse import ObservationsClient, RetryPolicy
 from cost_pipeline.langfuse.resource import LangfuseResource
-from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
+from cost_pipeline.partitions import daily_asset
 from cost_pipeline.warehouse.quality import InputQuality
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
@@ -65,9 +65,7 @@ class IngestConfig(dg.Config):
     )
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=backfill_as_one_run,
+@daily_asset(
     deps=["llm_traffic"],
     pool=WRITER_POOL,
     kinds={"duckdb"},

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
+from cost_pipeline.partitions import daily_asset
 from cost_pipeline.traffic.log_table import replace_batch
 from cost_pipeline.traffic.targets import resolve_mode, resolve_targets
 from cost_pipeline.traffic.workload import load_workload
@@ -63,9 +63,7 @@ def _summary(traffic: "PartitionTraffic") -> dict[str, dg.MetadataValue | int | 
     }
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    backfill_policy=backfill_as_one_run,
+@daily_asset(
     pool=WRITER_POOL,
     kinds={"python", "duckdb"},
     description="Synthetic OpenAI / Anthropic calls for the day (simulator unless "

@@ -12,11 +12,11 @@ from typing import Any
 import dagster as dg
 
 from cost_pipeline import settings
-from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
+from cost_pipeline.partitions import daily_asset
 from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
-from cost_pipeline.sql.summary import summarize_stage
+from cost_pipeline.sql.summary import StageSummary, summarize_stage
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 from cost_pipeline.warehouse.schema import ensure_schema
@@ -51,11 +51,9 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
         variables=model_variables(),
     )
 
-    @dg.asset(
+    @daily_asset(
         name=model.name,
         deps=model_dependencies(project, probe),
-        partitions_def=daily_partitions,
-        backfill_policy=backfill_as_one_run,
         pool=WRITER_POOL,
         kinds={"duckdb", "sql"},
         description=model.description or f"SQL model {model.layer}/{model.path.name}",
@@ -82,7 +80,10 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                 partition_end=end,
                 variables=model_variables(),
                 summarize=lambda con, stage: summarize_stage(
-                    con, stage, with_preview=model.layer == "marts"
+                    con,
+                    stage,
+                    with_preview=model.layer == "marts",
+                    partition_by=probe.config.partition_by,
                 ),
             )
         if result.materialized == "view":
@@ -95,6 +96,8 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                 f"{model.name} [{start}, {end}): {result.rows_written} rows written, "
                 f"{result.rows_replaced} replaced in {result.duration_s}s"
             )
+        if summary and len(context.partition_keys) > 1:
+            report_each_day(context, summary)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_written,
@@ -103,11 +106,24 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                 "rows_replaced": result.rows_replaced,
                 "duration_s": result.duration_s,
                 "window": f"[{start}, {end})",
-                **(summary or {}),
+                **(summary.totals if summary else {}),
             }
         )
 
     return _sql_model
+
+
+def report_each_day(context: dg.AssetExecutionContext, summary: StageSummary) -> None:
+    """A range run's metadata is copied onto every day of it; these keep each day's own."""
+    for key in context.partition_keys:
+        figures = summary.by_day.get(date.fromisoformat(key), {"rows": 0})
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=context.asset_key,
+                partition=key,
+                metadata={"dagster/row_count": figures["rows"], **figures},
+            )
+        )
 
 
 def _static_metadata(project: SqlProject, model: SqlModel) -> dict[str, Any]:

@@ -5,6 +5,8 @@ Numbers are plain ints/floats so the Dagster UI plots them across partitions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -20,22 +22,44 @@ PREVIEW_COLUMNS = ("date", "feature", "team", "calls", "total_tokens", "cost_usd
 PREVIEW_ROWS = 10
 
 
+@dataclass(frozen=True)
+class StageSummary:
+    """What a model run reports: totals for the run, and the same figures for each day.
+
+    A range run's materialization metadata is copied onto every day of the range, so the asset
+    also reports each day's own figures; one grouped scan gives both.
+    """
+
+    totals: dict[str, Any]
+    by_day: dict[date, dict[str, int | float]]
+
+
 def summarize_stage(
-    con: duckdb.DuckDBPyConnection, stage: str, *, with_preview: bool
-) -> dict[str, Any]:
+    con: duckdb.DuckDBPyConnection, stage: str, *, with_preview: bool, partition_by: str
+) -> StageSummary:
     relation = quote_identifier(stage)
     columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
-    metadata: dict[str, Any] = {}
     summed = [name for name in SUMMED_COLUMNS if name in columns]
-    if summed:
-        select = ", ".join(f"coalesce(sum({quote_identifier(n)}), 0)::double" for n in summed)
-        totals = con.execute(f"select {select} from {relation}").fetchone()
-        for name, total in zip(summed, totals, strict=True):
-            value = float(total)
-            metadata[f"total_{name}"] = value if name == "cost_usd" else int(value)
+    day = f"{quote_identifier(partition_by)}::date"
+    sums = "".join(f", coalesce(sum({quote_identifier(n)}), 0)::double" for n in summed)
+    rows = con.execute(
+        f"select grouping({day}) = 1, {day}, count(*){sums} from {relation} "
+        f"group by grouping sets (({day}), ())"
+    ).fetchall()
+    by_day = {d: _figures(summed, values) for whole, d, *values in rows if not whole}
+    (whole_window,) = [_figures(summed, values) for whole, _, *values in rows if whole]
+    totals: dict[str, Any] = {k: v for k, v in whole_window.items() if k != "rows"}
     if with_preview:
-        metadata["preview"] = dg.MetadataValue.md(_preview(con, relation, columns))
-    return metadata
+        totals["preview"] = dg.MetadataValue.md(_preview(con, relation, columns))
+    return StageSummary(totals, by_day)
+
+
+def _figures(summed: list[str], values: list[Any]) -> dict[str, int | float]:
+    count, *totals = values
+    figures: dict[str, int | float] = {"rows": int(count)}
+    for name, total in zip(summed, totals, strict=True):
+        figures[f"total_{name}"] = float(total) if name == "cost_usd" else int(total)
+    return figures
 
 
 def _preview(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> str:

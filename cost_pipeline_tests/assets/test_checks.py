@@ -15,7 +15,7 @@ import pytest
 
 from cost_pipeline.assets.checks import spend_checks
 from cost_pipeline.assets.models import sql_model_assets
-from cost_pipeline.partitions import backfill_as_one_run, daily_partitions
+from cost_pipeline.partitions import daily_asset
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline_tests.sql.warehouse_tables import (
     Generation,
@@ -29,31 +29,36 @@ DAY = date(2026, 9, 3)
 PRICED = "gpt-priced"
 
 
-def run_chain(tmp_path, rows: list[Generation]):
+def run_chain(tmp_path, rows: list[Generation], last_day: date = DAY):
+    """The chain with its checks for DAY, or as one run over DAY..last_day (a backfill)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     database = tmp_path / "w.duckdb"
     with duckdb.connect(str(database)) as con:
         create_contract_tables(con)  # raw_generations has no primary key (migration 002)
         insert_rates(con, PRICED, Rates(*(Decimal("0.000001") for _ in range(6))))
 
-    @dg.asset(
-        name="raw_generations", partitions_def=daily_partitions, backfill_policy=backfill_as_one_run
-    )
+    @daily_asset(name="raw_generations")
     def stand_in_raw_generations(warehouse: WarehouseResource) -> None:
         with warehouse.get_connection() as con:
             insert_generations(con, rows)
 
     result = dg.materialize(
         [stand_in_raw_generations, *sql_model_assets, *spend_checks],
-        partition_key=DAY.isoformat(),
+        partition_key=DAY.isoformat() if last_day == DAY else None,
+        tags={}
+        if last_day == DAY
+        else {
+            "dagster/asset_partition_range_start": DAY.isoformat(),
+            "dagster/asset_partition_range_end": last_day.isoformat(),
+        },
         resources={"warehouse": WarehouseResource(database=str(database))},
         raise_on_error=False,
     )
     return result, {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
-def attributed(n: int, model: str = PRICED) -> list[Generation]:
-    return [Generation(DAY, model=model, metadata={"feature": "f", "team": "t"}) for _ in range(n)]
+def attributed(n: int, model: str = PRICED, day: date = DAY) -> list[Generation]:
+    return [Generation(day, model=model, metadata={"feature": "f", "team": "t"}) for _ in range(n)]
 
 
 def test_clean_day_passes_every_check(tmp_path):
@@ -100,6 +105,36 @@ def test_unattributed_share_warns_above_threshold(tmp_path, monkeypatch):
     monkeypatch.setenv("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "0.8")
     _, checks = run_chain(tmp_path / "again", rows)
     assert checks["unattributed_share"].passed
+
+
+def test_a_range_run_judges_each_day_as_a_one_day_run_would(tmp_path):
+    second, third = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    first_rows, third_rows = attributed(8), attributed(8, day=third)
+    # The second day is 3/4 unattributed: 3 of 20 calls over the range would pass (0.15).
+    rows = first_rows + attributed(1, day=second)
+    rows += [Generation(second, model=PRICED) for _ in range(3)]
+    # An id on the first and the third day: two days apart, which one-day runs do not compare.
+    rows += [*third_rows[:-1], replace(third_rows[-1], id=first_rows[0].id)]
+    result, _ = run_chain(tmp_path, rows, last_day=third)
+    assert result.success
+    by_day = {
+        (e.check_name, e.partition): e.passed
+        for e in result.get_asset_check_evaluations()
+        if e.partition is not None
+    }
+    days = [day.isoformat() for day in (DAY, second, third)]
+    for name in ("unique_ids", "unattributed_share", "unpriced_calls"):
+        want = {d: not (name == "unattributed_share" and d == second.isoformat()) for d in days}
+        assert {d: by_day[(name, d)] for d in days} == want, name
+    assert len(by_day) == 3 * len(days)
+    (whole_range,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "unattributed_share" and e.partition is None
+    ]
+    assert not whole_range.passed
+    assert whole_range.severity == dg.AssetCheckSeverity.WARN
+    assert whole_range.metadata["failed"].value == second.isoformat()
 
 
 def test_invalid_threshold_is_a_clear_error(monkeypatch):

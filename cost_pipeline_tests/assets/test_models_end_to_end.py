@@ -241,3 +241,28 @@ def test_a_range_from_the_shell_is_one_run_that_builds_every_day(server, tmp_pat
         for asset in CHAIN.split(","):
             materialized = instance.get_materialized_partitions(dg.AssetKey(asset))
             assert materialized == {day.isoformat() for day in sent_by_day}, asset
+
+        # Each asset reports each day's own figures beside the range's totals.
+        def per_day(asset: str, key: str) -> dict[str, int]:
+            records = instance.fetch_observations(dg.AssetKey(asset), limit=100).records
+            observed = (r.asset_observation for r in records)
+            return {o.partition: o.metadata[key].value for o in observed if o and key in o.metadata}
+
+        sent = {day.isoformat(): calls for day, calls in sent_by_day.items()}
+        assert per_day("stg_generations", "rows") == sent  # a row per generation
+        assert per_day("spend_by_feature_team", "total_calls") == sent
+        assert per_day("spend_export", "rows") == per_day("spend_by_feature_team", "rows")
+        # Each check has a result of its own for each day, as one-day runs give it.
+        for (asset, check), expected in {
+            ("raw_generations", "unique_ids"): {},
+            ("spend_by_feature_team", "unattributed_share"): {},
+            ("spend_by_feature_team", "unpriced_calls"): {DAY: "FAILED"},  # mystery-model-x
+            ("spend_by_feature_team", "synthetic_traffic_canary"): {},
+        }.items():
+            history = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey(asset), check), limit=100
+            )
+            # (The run's own result, for the whole range, is filed under no partition.)
+            by_day = {r.partition: r.status.value for r in history if r.partition is not None}
+            want = {d.isoformat(): expected.get(d, "SUCCEEDED") for d in sent_by_day}
+            assert by_day == want, check

@@ -120,19 +120,21 @@ def test_pool_wait_runs_a_holder_and_a_waiter(tmp_path):
     data = json.loads(out.read_text())
     (only_round,) = data["rounds"]
     assert set(only_round) == {"holder", "in-process"}
+    assert only_round["holder"]["wall_s"] >= 1  # it held the slot for --hold-s
     figures = only_round["in-process"]
     assert figures["free_cpu_s"] > 0 and figures["blocked_cpu_s"] > 0
-    assert figures["waited_s"] == max(figures["blocked_wall_s"] - figures["free_wall_s"], 1e-9)
-    assert only_round["holder"]["wall_s"] >= 1  # it held the slot for --hold-s
+    # A 1 s hold is shorter than a run's start-up: a share is reported only for a real wait.
+    share = figures["cores_busy_while_waiting"]
+    assert share is None or figures["waited_s"] >= 1
 
 
 def test_backfill_runs_loads_every_day_both_ways(tmp_path):
     out = tmp_path / "backfill.json"
     run_module(
         "bench.backfill_runs",
-        *("--days", "1", "--rows-per-day", "20", "--runs", "1", "--out", str(out)),
+        *("--days", "2", "--rows-per-day", "20", "--runs", "1", "--out", str(out)),
     )
     data = json.loads(out.read_text())
     ((per_day,), (one_range,)) = data["per-day"], data["range"]
-    assert (per_day["runs"], one_range["runs"]) == (1, 1)
-    assert per_day["rows"] == one_range["rows"] == 20
+    assert (per_day["runs"], one_range["runs"]) == (2, 1)
+    assert per_day["rows"] == one_range["rows"] == 40

@@ -87,7 +87,12 @@ class BiReader(threading.Thread):
 
     def read_exports(self) -> None:
         files = sorted(self.exports.glob("spend_by_feature_team/date=*/*.parquet"))
-        with duckdb.connect(config={"threads": 1}) as con:  # one session, as a BI tool keeps
+        try:
+            con = duckdb.connect(config={"threads": 1})  # one session per refresh, not per file
+        except Exception as exc:
+            self.errors.append(f"connect: {type(exc).__name__}: {exc}")
+            return
+        with con:
             for path in files:
                 try:
                     self.parquet_seen += con.execute(

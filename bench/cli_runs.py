@@ -1,0 +1,61 @@
+"""Dagster CLI commands run as measured child processes (``bench.pool_wait``, ``backfill_runs``).
+
+``os.wait4`` gives each child's own CPU seconds, its step processes included. A child still
+running when the benchmark stops (an error, Ctrl-C, SIGTERM) is killed, so no run is left
+polling a pool in a directory that is being deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+@dataclass(frozen=True)
+class Finished:
+    wall_s: float
+    cpu_s: float
+
+
+class CliRun:
+    """One command started now, its output appended to ``log`` (a file: a pipe would fill)."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.command, self.log = command, log
+        with log.open("ab") as out:
+            self.child = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        self.began = time.perf_counter()
+
+    def finish(self) -> Finished:
+        _, status, usage = os.wait4(self.child.pid, 0)
+        self.child.returncode = os.waitstatus_to_exitcode(status)
+        if self.child.returncode != 0:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{' '.join(self.command)} failed; its output:\n{tail}")
+        return Finished(time.perf_counter() - self.began, usage.ru_utime + usage.ru_stime)
+
+
+@contextmanager
+def stopped_on_error(runs: list[CliRun]) -> Iterator[list[CliRun]]:
+    """Kill every run in ``runs`` that is still going when the block raises."""
+    try:
+        yield runs
+    except BaseException:
+        for run in runs:
+            if run.child.poll() is None:
+                run.child.kill()
+                run.child.wait()
+        raise
+
+
+def run_one(command: list[str], env: dict[str, str], log: Path) -> Finished:
+    with stopped_on_error([CliRun(command, env, log)]) as (run,):
+        return run.finish()

@@ -19,8 +19,8 @@ def daily_asset(**options: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefin
     """``dg.asset`` partitioned by day, where a backfill of any range is one run.
 
     Every asset of the chain handles a range of days in one step, so a backfill (from the UI,
-    or `dagster asset materialize --partition-range`) is one run: a 30-day backfill took 21.6 s
-    as one run against 193 s as a run per day, mostly process starts (BENCHMARKS.md).
+    or `dagster asset materialize --partition-range`) is one run: a 30-day backfill took 24.4 s
+    as one run against 166 s as a run per day, mostly process starts (BENCHMARKS.md).
     """
 
     def decorate(fn: Callable[..., Any]) -> dg.AssetsDefinition:

@@ -40,14 +40,16 @@ def summarize_stage(
     relation = quote_identifier(stage)
     columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
     summed = [name for name in SUMMED_COLUMNS if name in columns]
-    day = f"{quote_identifier(partition_by)}::date"
-    sums = "".join(f", coalesce(sum({quote_identifier(n)}), 0)::double" for n in summed)
+    # Exact sums per day (DECIMAL stays Decimal), added up here for the totals: a `grouping
+    # sets` query evaluated a view model twice (+4 s over 10M rows of stg_generations).
+    sums = "".join(f", coalesce(sum({quote_identifier(n)}), 0)" for n in summed)
     rows = con.execute(
-        f"select grouping({day}) = 1, {day}, count(*){sums} from {relation} "
-        f"group by grouping sets (({day}), ())"
+        f"select {quote_identifier(partition_by)}::date, count(*){sums} from {relation} group by 1"
     ).fetchall()
-    by_day = {d: _figures(summed, values) for whole, d, *values in rows if not whole}
-    (whole_window,) = [_figures(summed, values) for whole, _, *values in rows if whole]
+    by_day = {day: _figures(summed, values) for day, *values in rows}
+    whole_window = _figures(
+        summed, [sum(row[i] for row in rows) for i in range(1, 2 + len(summed))]
+    )
     totals: dict[str, Any] = {k: v for k, v in whole_window.items() if k != "rows"}
     if with_preview:
         totals["preview"] = dg.MetadataValue.md(_preview(con, relation, columns))

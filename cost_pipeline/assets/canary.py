@@ -7,16 +7,13 @@ reads only, in the writer pool (DuckDB allows one process per file). Days withou
 traffic, or deployments that never run ``llm_traffic``, pass with nothing to check.
 """
 
-import warnings
 from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 
-from cost_pipeline.assets.check_days import check_each_day
-from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.assets.check_days import daily_check
 from cost_pipeline.traffic.canary import CanaryResult, compare
-from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 LISTED_IDS = 25
 
@@ -43,28 +40,14 @@ def _metadata(result: CanaryResult) -> dict[str, dg.MetadataValue | int | str]:
     return metadata
 
 
-def _canary(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return check_each_day(context, warehouse, _canary_on)
-
-
-def _canary_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+@daily_check(
+    asset="spend_by_feature_team",
+    name="synthetic_traffic_canary",
+    description="Every llm_traffic call of the day is in raw_generations, in that day, "
+    "with exactly the tokens per class that it was sent with.",
+)
+def synthetic_traffic_canary(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
     result = compare(con, day, day + timedelta(days=1))
     return dg.AssetCheckResult(
         passed=result.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=_metadata(result)
     )
-
-
-# Partitioned checks are a "preview" feature in Dagster 1.13; per-day results need them, so
-# keep the warning out of every code-location load.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.PreviewWarning)
-    synthetic_traffic_canary = dg.asset_check(
-        asset="spend_by_feature_team",
-        name="synthetic_traffic_canary",
-        partitions_def=daily_partitions,
-        pool=WRITER_POOL,
-        description="Every llm_traffic call of the day is in raw_generations, in that day, "
-        "with exactly the tokens per class that it was sent with.",
-    )(_canary)

@@ -7,16 +7,42 @@ here once per day of the window: every day gets the result a one-day run gives i
 neighbouring days, and the run's own result says which days failed.
 """
 
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 import duckdb
 
-from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 DayCheck = Callable[[duckdb.DuckDBPyConnection, date], dg.AssetCheckResult]
 LISTED_DAYS = 31
+
+
+def daily_check(**options: Any) -> Callable[[DayCheck], dg.AssetChecksDefinition]:
+    """``dg.asset_check`` per daily partition, in the writer pool, from a check of one day.
+
+    Checks only read, but they open the same DuckDB file, so they run in the writer pool.
+    """
+
+    def decorate(check_day: DayCheck) -> dg.AssetChecksDefinition:
+        def check(
+            context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+        ) -> dg.AssetCheckResult:
+            return check_each_day(context, warehouse, check_day)
+
+        # Partitioned checks are a "preview" feature in Dagster 1.13; we rely on them for
+        # per-day results, so keep the warning out of every code-location load.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.PreviewWarning)
+            return dg.asset_check(partitions_def=daily_partitions, pool=WRITER_POOL, **options)(
+                check
+            )
+
+    return decorate
 
 
 def check_each_day(

@@ -12,55 +12,31 @@ check_days.py).
 Checks only read, but they open the same DuckDB file, so they run in the writer pool.
 """
 
-import warnings
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 import dagster as dg
 import duckdb
 
 from cost_pipeline import settings
-from cost_pipeline.assets.check_days import check_each_day
-from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.assets.check_days import daily_check
 from cost_pipeline.sql.preview import markdown_table
 from cost_pipeline.warehouse.cross_day import NEIGHBOUR_DAYS
-from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 UNATTRIBUTED = "unattributed"
-
-
-def _partitioned_check(**options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """``dg.asset_check`` per daily partition, in the writer pool."""
-
-    def decorate(fn: Callable[..., Any]) -> dg.AssetChecksDefinition:
-        # Partitioned checks are a "preview" feature in Dagster 1.13; we rely on them for
-        # per-day results, so keep the warning out of every code-location load.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", dg.PreviewWarning)
-            return dg.asset_check(partitions_def=daily_partitions, pool=WRITER_POOL, **options)(fn)
-
-    return decorate
 
 
 def _window(day: date) -> dict[str, date]:
     return {"start": day, "end": day + timedelta(days=1)}
 
 
-@_partitioned_check(
+@daily_check(
     asset="raw_generations",
     name="unique_ids",
     blocking=True,
     description="Every generation id is not null and appears once in the partition and its "
     "neighbouring days.",
 )
-def unique_ids(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return check_each_day(context, warehouse, _unique_ids_on)
-
-
-def _unique_ids_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+def unique_ids(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
     rows, null_ids, duplicated, on_other_days, sample = con.execute(
         """
         with in_window as (
@@ -100,19 +76,13 @@ def _unique_ids_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckRe
     )
 
 
-@_partitioned_check(
+@daily_check(
     asset="spend_by_feature_team",
     name="unattributed_share",
     description="Share of spend without a feature or a team stays under "
     "COST_PIPELINE_UNATTRIBUTED_WARN_SHARE (default 0.2).",
 )
-def unattributed_share(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return check_each_day(context, warehouse, _unattributed_share_on)
-
-
-def _unattributed_share_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+def unattributed_share(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
     threshold = settings.unattributed_warn_share()
     total_cost, lost_cost, calls, lost_calls = con.execute(
         """
@@ -151,7 +121,7 @@ def _unattributed_share_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.Asse
     )
 
 
-@_partitioned_check(
+@daily_check(
     asset="spend_by_feature_team",
     name="unpriced_calls",
     description="Every generation has a cost (from Langfuse or genai-prices); otherwise "
@@ -159,13 +129,7 @@ def _unattributed_share_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.Asse
     "or usage under token keys the loader does not know. Also warns about calls whose Langfuse "
     "cost may be partial (langfuse_cost_partial) and what genai-prices would add for them.",
 )
-def unpriced_calls(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return check_each_day(context, warehouse, _unpriced_calls_on)
-
-
-def _unpriced_calls_on(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
+def unpriced_calls(con: duckdb.DuckDBPyConnection, day: date) -> dg.AssetCheckResult:
     window = _window(day)
     unpriced, calls = con.execute(
         "select coalesce(sum(unpriced_calls), 0)::bigint, coalesce(sum(calls), 0)::bigint "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -35,3 +35,16 @@ def daily_asset(**options: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefin
             )(fn)
 
     return decorate
+
+
+def observe_each_day(
+    context: dg.AssetExecutionContext, figures_by_day: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """In a range run Dagster copies the materialization's metadata onto every day of the
+    range; an observation per day keeps that day's own figures. Nothing for a one-day run."""
+    if len(context.partition_keys) < 2:
+        return
+    for day, figures in figures_by_day.items():
+        context.log_event(
+            dg.AssetObservation(asset_key=context.asset_key, partition=day, metadata=dict(figures))
+        )

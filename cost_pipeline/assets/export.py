@@ -14,7 +14,7 @@ import duckdb
 from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
 from cost_pipeline.export.partition_files import PartitionExport, export_partition
-from cost_pipeline.partitions import daily_asset
+from cost_pipeline.partitions import daily_asset, observe_each_day
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
 MART = "spend_by_feature_team"
@@ -48,14 +48,7 @@ def spend_export(
         ]
     for export in exports:
         context.log.info(f"{export.day}: {export.rows} rows -> {export.csv.path}, .parquet")
-        if len(exports) > 1:  # a range run's metadata is copied onto each day: keep its own
-            context.log_event(
-                dg.AssetObservation(
-                    asset_key=context.asset_key,
-                    partition=export.day.isoformat(),
-                    metadata=_day_metadata(export),
-                )
-            )
+    observe_each_day(context, {e.day.isoformat(): _day_metadata(e) for e in exports})
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
 
 

@@ -13,7 +13,7 @@ from cost_pipeline.assets.ingest_load import LoadOptions, PartitionReport, load_
 from cost_pipeline.assets.ingest_types import PipelineOptions
 from cost_pipeline.langfuse import ObservationsClient, RetryPolicy
 from cost_pipeline.langfuse.resource import LangfuseResource
-from cost_pipeline.partitions import daily_asset
+from cost_pipeline.partitions import daily_asset, observe_each_day
 from cost_pipeline.warehouse.quality import InputQuality
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 
@@ -105,17 +105,7 @@ def raw_generations(
             )
         )
         day += timedelta(days=1)
-    if len(reports) > 1:
-        # A range run's materialization metadata is copied onto every partition of the range;
-        # these observations keep each day's own figures.
-        for report in reports:
-            context.log_event(
-                dg.AssetObservation(
-                    asset_key=context.asset_key,
-                    partition=report.day.isoformat(),
-                    metadata=materialization_metadata([report]),
-                )
-            )
+    observe_each_day(context, {r.day.isoformat(): materialization_metadata([r]) for r in reports})
     # The bound on retry waits sits beside the wait itself, so the UI shows how close a day came.
     budget = {"retry_wait_budget_s": dg.MetadataValue.float(config.max_retry_wait_s)}
     return dg.MaterializeResult(metadata={**materialization_metadata(reports), **budget})

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from cost_pipeline import settings
-from cost_pipeline.partitions import daily_asset
+from cost_pipeline.partitions import daily_asset, observe_each_day
 from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
@@ -96,8 +96,8 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                 f"{model.name} [{start}, {end}): {result.rows_written} rows written, "
                 f"{result.rows_replaced} replaced in {result.duration_s}s"
             )
-        if summary and len(context.partition_keys) > 1:
-            report_each_day(context, summary)
+        if summary:
+            observe_each_day(context, _day_figures(context.partition_keys, summary))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_written,
@@ -113,17 +113,9 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
     return _sql_model
 
 
-def report_each_day(context: dg.AssetExecutionContext, summary: StageSummary) -> None:
-    """A range run's metadata is copied onto every day of it; these keep each day's own."""
-    for key in context.partition_keys:
-        figures = summary.by_day.get(date.fromisoformat(key), {"rows": 0})
-        context.log_event(
-            dg.AssetObservation(
-                asset_key=context.asset_key,
-                partition=key,
-                metadata={"dagster/row_count": figures["rows"], **figures},
-            )
-        )
+def _day_figures(days: list[str], summary: StageSummary) -> dict[str, dict[str, int | float]]:
+    figures = {day: summary.by_day.get(date.fromisoformat(day), {"rows": 0}) for day in days}
+    return {day: {"dagster/row_count": f["rows"], **f} for day, f in figures.items()}
 
 
 def _static_metadata(project: SqlProject, model: SqlModel) -> dict[str, Any]:

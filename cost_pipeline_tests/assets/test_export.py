@@ -163,19 +163,25 @@ def test_rerun_overwrites_the_day_in_place(tmp_path, warehouse):
     assert set(pd.read_parquet(folder / "spend_by_feature_team.parquet")["feature"]) == {"a", "c"}
 
 
-def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse):
-    """The README's multi-day readers: DuckDB's glob, and pandas over the Parquet files (the
-    CSV beside each one, and `date` both in the file and the folder name, trip a plain
-    ``pd.read_parquet`` of the folder)."""
-    second = date(2026, 8, 15)
+def store_two_days(warehouse) -> date:
+    """A generation of feature a on DAY and one of feature c on a later day; returns that day."""
+    later = date(2026, 8, 15)
     with warehouse.get_connection() as con:
         insert_generations(
             con,
             [
                 Generation(DAY, metadata={"feature": "a", "team": "b"}),
-                Generation(second, metadata={"feature": "c", "team": "b"}),
+                Generation(later, metadata={"feature": "c", "team": "b"}),
             ],
         )
+    return later
+
+
+def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse):
+    """The README's multi-day readers: DuckDB's glob, and pandas over the Parquet files (the
+    CSV beside each one, and `date` both in the file and the folder name, trip a plain
+    ``pd.read_parquet`` of the folder)."""
+    second = store_two_days(warehouse)
     materialize(warehouse)
     materialize(warehouse, second.isoformat())
     root = tmp_path / "exports" / "spend_by_feature_team"
@@ -191,15 +197,7 @@ def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse):
 
 
 def test_a_day_the_mart_was_not_built_for_is_not_exported_as_empty(tmp_path, warehouse):
-    later = date(2026, 8, 15)
-    with warehouse.get_connection() as con:
-        insert_generations(
-            con,
-            [
-                Generation(DAY, metadata={"feature": "a", "team": "b"}),
-                Generation(later, metadata={"feature": "c", "team": "b"}),
-            ],
-        )
+    later = store_two_days(warehouse)
     materialize(warehouse, later.isoformat())
     message = export_failure(warehouse)
     assert f"{DAY} (0 calls counted, 1 generations stored)" in message

@@ -25,22 +25,26 @@ def priced_by() -> str:
 
 # The days of [start, end) with a model that has no rates for that day yet, or only rates from
 # another genai-prices (whose corrected history then applies). Rates written by anything else
-# (a test, a user's own) are left alone.
+# (a test, a user's own) are left alone. The window's (model, day) pairs are found first: a
+# probe of model_prices per stored row cost 0.25-0.9 s over 10M rows, against 0.07 s.
 _UNPRICED_SQL = """
-select distinct generations.model, generations.partition_date
-from raw_generations as generations
-where generations.partition_date >= $start and generations.partition_date < $end
-    and generations.model is not null
-    and not exists (
-        select 1
-        from model_prices as prices
-        where prices.model = generations.model
-            and prices.partition_date = generations.partition_date
-            and (
-                prices.priced_by = $priced_by
-                or not starts_with(coalesce(prices.priced_by, ''), $library)
-            )
-    )
+with called as (
+    select distinct model, partition_date
+    from raw_generations
+    where partition_date >= $start and partition_date < $end and model is not null
+)
+select called.model, called.partition_date
+from called
+where not exists (
+    select 1
+    from model_prices as prices
+    where prices.model = called.model
+        and prices.partition_date = called.partition_date
+        and (
+            prices.priced_by = $priced_by
+            or not starts_with(coalesce(prices.priced_by, ''), $library)
+        )
+)
 order by all
 """
 

@@ -10,6 +10,11 @@ With COST_PIPELINE_SCHEDULE_TRAFFIC=false the D-1 run starts at ``raw_generation
 deployments that load only real application traffic).
 
 A backfill of any range, from the UI or the shell, is one run (partitions.daily_asset).
+
+Every run of the job carries the ``cost_pipeline/writes_warehouse`` tag, which the instance's
+dagster.yaml limits to one run in progress: the two nightly runs go one after the other from the
+run queue. Without it the second starts at once and, blocked on the ``duckdb_writer`` pool,
+keeps a core busy until the first is done (``bench/nightly_runs.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import dagster as dg
 
 from cost_pipeline import settings
 from cost_pipeline.partitions import daily_partitions
+from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG
 
 CHAIN = (
     "llm_traffic",
@@ -36,6 +42,9 @@ daily_spend_job = dg.define_asset_job(
     # Every step uses the one DuckDB writer pool anyway; in-process avoids a subprocess per
     # step (about 3x faster for a chain of small steps).
     executor_def=dg.in_process_executor,
+    # The instance queues such runs one at a time (dagster.yaml): the schedule's second run
+    # waits in the queue, not in a process polling for the pool slot.
+    tags={WAREHOUSE_RUN_TAG: "true"},
     description="Traffic, incremental Langfuse load, SQL models and export for one day.",
 )
 

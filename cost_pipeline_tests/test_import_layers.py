@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "sql": BASE | {"warehouse"},
     "export": BASE | {"sql", "warehouse"},
     "traffic": BASE | {"llm", "warehouse"},
-    "schedules": BASE,
+    "schedules": BASE | {"warehouse"},
     "recovery": set(),
     "assets": BASE | {"llm", "langfuse", "warehouse", "sql", "export", "traffic"},
     "definitions": {"assets", "langfuse", "warehouse", "schedules", "settings", "partitions"},

@@ -12,10 +12,15 @@ import click
 from rich.console import Console
 
 from cost_pipeline import settings
-from cost_pipeline.demo.dagster_home import ensure_dagster_home, has_pool_limit
+from cost_pipeline.demo.dagster_home import (
+    ensure_dagster_home,
+    has_pool_limit,
+    has_run_queue_limit,
+)
 from cost_pipeline.demo.environment import patched_environ, run_env
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
 from cost_pipeline.demo.signals import Terminated, default_sigint, sigterm_unwinds
+from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,6 +87,14 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
         console.print(
             f"[yellow]{dagster_home}/dagster.yaml sets no pool limit; add "
             "'concurrency: {pools: {default_limit: 1}}' so DuckDB writers never overlap.[/yellow]"
+        )
+    if not has_run_queue_limit(dagster_home):
+        console.print(
+            f"[yellow]{dagster_home}/dagster.yaml does not queue the schedule's runs; add "
+            "'concurrency: {runs: {tag_concurrency_limits: [{key: "
+            f"{WAREHOUSE_RUN_TAG}, limit: 1}}]}}}}' so the second nightly run waits in the "
+            "queue instead of polling for the pool on a core (README, Schedule and "
+            "backfills).[/yellow]"
         )
     try:
         with (

@@ -7,17 +7,25 @@ two runs (a backfill, the schedule, a manual run) never hold the file at the sam
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from cost_pipeline.warehouse.resource import WRITER_POOL
+from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG, WRITER_POOL
 
 DAGSTER_YAML = f"""\
 # Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
 # Every asset and check that opens the DuckDB warehouse runs in the "{WRITER_POOL}" pool.
 # DuckDB allows one writing process per file, so pools default to one step at a time.
+# Runs tagged {WAREHOUSE_RUN_TAG} (every run of daily_spend_job, e.g. the schedule's two
+# nightly runs) wait in the run queue one at a time: started behind a held pool slot, a run
+# keeps a core busy polling for it until the slot frees.
 concurrency:
   pools:
     default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: {WAREHOUSE_RUN_TAG}
+        limit: 1
 # A run killed without warning keeps its pool slot; once it is marked failed or canceled (in the
 # UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds.
 run_monitoring:
@@ -27,13 +35,27 @@ run_monitoring:
 
 
 def ensure_dagster_home(path: Path) -> Path:
-    """Create ``path/dagster.yaml`` with the pool limit unless the user already has one."""
+    """Create ``path/dagster.yaml`` with the pool limit unless the user already has one.
+
+    A file exactly as an older cost-pipeline wrote it is brought up to date; any other file
+    (the user's own, or ours edited) is never touched.
+    """
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or _written_by_an_older_version(config):
         config.write_text(DAGSTER_YAML)
     _create_storage(path)
     return path.resolve()
+
+
+# sha256 (first 16 hex digits) of each DAGSTER_YAML earlier versions wrote: without the
+# run_monitoring section (dc7b536), and without the run queue limit (584af0a).
+_EARLIER_VERSIONS = {"9afd6da057648178", "fd78e41e15e02e3b"}
+
+
+def _written_by_an_older_version(config: Path) -> bool:
+    digest = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
+    return digest in _EARLIER_VERSIONS
 
 
 def _create_storage(path: Path) -> None:
@@ -52,3 +74,9 @@ def has_pool_limit(path: Path) -> bool:
     """Whether an existing dagster.yaml sets a pool limit (we never overwrite a user's file)."""
     config = path / "dagster.yaml"
     return config.exists() and "default_limit" in config.read_text()
+
+
+def has_run_queue_limit(path: Path) -> bool:
+    """Whether an existing dagster.yaml queues the warehouse-writing runs one at a time."""
+    config = path / "dagster.yaml"
+    return config.exists() and WAREHOUSE_RUN_TAG in config.read_text()

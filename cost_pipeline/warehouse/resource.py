@@ -34,6 +34,10 @@ from cost_pipeline import settings
 from cost_pipeline.warehouse.inline_params import sql_literal
 
 WRITER_POOL = "duckdb_writer"
+# Runs with this tag wait in Dagster's run queue while another such run is in progress (the
+# instance's dagster.yaml limits it to 1): queued, a run has no process, where one started
+# behind the pool slot keeps a core busy polling for it (Dagster 1.13).
+WAREHOUSE_RUN_TAG = "cost_pipeline/writes_warehouse"
 ROW_GROUP_SIZE = 16_384
 # The oldest format with dictionary + FSST text compression; DuckDB 1.3 (May 2025) reads it.
 NEW_FILE_STORAGE_VERSION = "v1.3.0"

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 from cost_pipeline.definitions import defs
+from cost_pipeline.demo.dagster_home import ensure_dagster_home
 from cost_pipeline.partitions import PARTITIONS_START_DATE
 
 CHAIN = {
@@ -75,3 +77,22 @@ def test_traffic_switch(monkeypatch, value, expected):
     monkeypatch.setenv("COST_PIPELINE_SCHEDULE_TRAFFIC", value)
     yesterday, _ = tick(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
     assert selection(yesterday) == expected
+
+
+def test_the_ticks_two_runs_wait_in_the_run_queue_one_behind_the_other(tmp_path):
+    """On the instance the project writes, the run queue holds the second nightly run while the
+    first is in progress (a started run would poll for the pool slot on a core meanwhile)."""
+    job = defs.resolve_job_def("daily_spend_job")
+    first, second = (
+        dg.DagsterRun(job_name=job.name, tags={**job.tags, **request.tags})
+        for request in tick(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+    )
+    home = ensure_dagster_home(tmp_path / "dagster_home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert not TagConcurrencyLimitsCounter(limits, []).is_blocked(first)
+    assert TagConcurrencyLimitsCounter(limits, [first]).is_blocked(second)
+    # A run of anything else (a materialization from the asset graph) is not held by the queue;
+    # its steps still wait for the pool.
+    other = dg.DagsterRun(job_name="__ASSET_JOB", tags={"dagster/partition": "2026-11-23"})
+    assert not TagConcurrencyLimitsCounter(limits, [first]).is_blocked(other)

@@ -8,7 +8,8 @@
 3. the SQL models and export over a 10M-row warehouse (10 days x 1M);
 4. where a 1M load's CPU goes: fetch, parse and store alone, and the fixed Dagster part;
 5. a 30-day backfill as one run per day, a week per run and one run;
-6. what a run costs while it waits for the writer pool.
+6. what a run costs while it waits for the writer pool;
+7. the schedule's two nightly runs through the daemon, with and without the run queue limit.
 ``--quick`` runs everything small (10k rows, 1 run) to check the harness end to end.
 Seeded days and the 10M warehouse are kept under --work-dir and reused by later runs.
 """
@@ -83,6 +84,14 @@ def main() -> None:
             "bench.pool_wait",
             ["--hold-s", "10", "--runs", "1", "--out", "bench/results/quick-pool-wait.json"],
         )
+        step(
+            "nightly runs",
+            "bench.nightly_runs",
+            [
+                *("--rows-per-day", "100000", "--runs", "1"),
+                *("--out", "bench/results/quick-nightly-runs.json"),
+            ],
+        )
     else:
         step("side by side", "bench.loader_compare", [*work])
         step("latency", "bench.loader_latency", [*work])
@@ -90,6 +99,7 @@ def main() -> None:
         step("floor", "bench.loader_floor", [*work])
         step("backfill runs", "bench.backfill_runs", [])
         step("pool wait", "bench.pool_wait", [])
+        step("nightly runs", "bench.nightly_runs", [])
     print(f"\nall benchmarks: {time.perf_counter() - began:,.0f} s")
 
 

@@ -138,3 +138,16 @@ def test_backfill_runs_loads_every_day_both_ways(tmp_path):
     ((per_day,), (one_range,)) = data["per-day"], data["range"]
     assert (per_day["runs"], one_range["runs"]) == (2, 1)
     assert per_day["rows"] == one_range["rows"] == 40
+
+
+def test_nightly_runs_go_through_the_daemon_and_load_both_days(tmp_path):
+    out = tmp_path / "nightly.json"
+    run_module(
+        "bench.nightly_runs",
+        *("--rows-per-day", "50", "--runs", "1", "--variants", "queued", "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    (queued,) = data["queued"]  # the bench stops unless both runs succeed and load 100 rows
+    assert len(queued["run_s"]) == 2
+    assert queued["second_started_before_first_ended"] is False
+    assert queued["cpu_s"] > 0  # the daemon's session was sampled

@@ -1,19 +1,21 @@
-"""The schedule's two nightly runs through the real run queue and daemon, with and without the
-instance's limit of one ``cost_pipeline/writes_warehouse`` run at a time.
+"""The schedule's two nightly runs through the real run queue and daemon, on three instances.
 
-    uv run python -m bench.nightly_runs [--rows-per-day 300000] [--runs 2]
+    uv run python -m bench.nightly_runs [--rows-per-day 300000] [--runs 3]
 
 Seeds two days into one serve-local, then for each variant queues the two runs a 01:00 tick
 makes (yesterday and the day before, ``raw_generations`` and everything after it) with
 ``dagster job launch`` on a fresh DAGSTER_HOME and warehouse, and starts ``dagster-daemon run``,
 which finds both in the queue at once, as it finds a tick's requests:
-- **pool-only**: the instance limits the ``duckdb_writer`` pool and nothing else (the project's
-  dagster.yaml before the run queue limit): both runs start, one waits for the slot;
-- **queued**: the project's dagster.yaml: the second run stays in the queue until the first ends.
+- **new-instance**: the ``duckdb_writer`` pool limit only, on an instance where no step has
+  claimed the pool yet, so the pool has no row in Dagster's storage (every new DAGSTER_HOME
+  before ``ensure_dagster_home`` registered the pool);
+- **pool-only**: the same limit on an instance whose pool has its row (one that ran before);
+- **queued**: the project's instance: the pool's row, and runs of ``daily_spend_job`` limited to
+  one in progress (the ``cost_pipeline/writes_warehouse`` tag).
 CPU seconds are those of every process in the daemon's session (the daemon, its code server,
 the run workers), sampled from /proc every 0.1 s. The wall time runs from the daemon's start
 to the last run's end, and to the end of yesterday's run (when its spend is ready), from
-Dagster's run records. Both variants must load every generation.
+Dagster's run records. Every variant must load every generation.
 """
 
 from __future__ import annotations
@@ -48,16 +50,23 @@ RUN_QUEUE_LIMIT = "".join(
     for line in ("  runs:", "    tag_concurrency_limits:", f"      - key: {WAREHOUSE_RUN_TAG}",
                  "        limit: 1")
 )  # fmt: skip
-VARIANTS = ("pool-only", "queued")
+VARIANTS = ("new-instance", "pool-only", "queued")
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def instance_yaml(variant: str) -> str:
+def prepared_home(variant: str, path: Path) -> Path:
+    """A DAGSTER_HOME as the variant's instance is before the tick."""
+    path.mkdir(parents=True)
+    if variant == "queued":
+        return ensure_dagster_home(path)
     if RUN_QUEUE_LIMIT not in DAGSTER_YAML:
-        raise SystemExit(
-            "dagster_home.DAGSTER_YAML no longer holds the run queue limit this expects"
-        )
-    return DAGSTER_YAML if variant == "queued" else DAGSTER_YAML.replace(RUN_QUEUE_LIMIT, "")
+        raise SystemExit("dagster_home.DAGSTER_YAML no longer holds the run queue limit")
+    (path / "dagster.yaml").write_text(DAGSTER_YAML.replace(RUN_QUEUE_LIMIT, ""))
+    if variant == "pool-only":
+        return ensure_dagster_home(path)  # registers the pool; keeps this dagster.yaml
+    with dg.DagsterInstance.from_config(str(path)):  # the storage only: the pool has no row
+        pass
+    return path.resolve()
 
 
 class SessionCpu(threading.Thread):
@@ -112,9 +121,7 @@ def wait_for(home: Path, run_ids: list[str], timeout_s: float = 900) -> list[dg.
 
 
 def one_variant(variant: str, server_env: dict[str, str], work: Path, rows: int) -> dict[str, Any]:
-    (work / "dagster_home").mkdir(parents=True)
-    (work / "dagster_home" / "dagster.yaml").write_text(instance_yaml(variant))
-    home = ensure_dagster_home(work / "dagster_home")
+    home = prepared_home(variant, work / "dagster_home")
     env = {**os.environ, **server_env, "DAGSTER_HOME": str(home), "COST_PIPELINE_HOME": str(work)}
     log = work / "runs.log"
     # Both runs are queued before the daemon starts: its first pass finds them together, in
@@ -168,7 +175,7 @@ def spread(runs: list[dict[str, Any]], key: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-day", type=int, default=300_000)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--out", default="bench/results/nightly_runs.json")
     args = parser.parse_args()

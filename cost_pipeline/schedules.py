@@ -13,8 +13,9 @@ A backfill of any range, from the UI or the shell, is one run (partitions.daily_
 
 Every run of the job carries the ``cost_pipeline/writes_warehouse`` tag, which the instance's
 dagster.yaml limits to one run in progress: the two nightly runs go one after the other from the
-run queue. Without it the second starts at once and, blocked on the ``duckdb_writer`` pool,
-keeps a core busy until the first is done (``bench/nightly_runs.py``).
+run queue. Without it, on an instance whose ``duckdb_writer`` pool had no row yet, the daemon
+started both, and the second kept a core busy polling for the slot until the first was done
+(``bench/nightly_runs.py``).
 """
 
 from __future__ import annotations

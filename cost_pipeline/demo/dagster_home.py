@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG, WRITER_POOL
 
@@ -66,8 +69,23 @@ def _create_storage(path: Path) -> None:
     """
     import dagster as dg  # only here: the module is imported by commands that avoid Dagster
 
-    with dg.DagsterInstance.from_config(str(path)):
-        pass
+    with dg.DagsterInstance.from_config(str(path)) as instance:
+        _register_writer_pool(instance)
+
+
+def _register_writer_pool(instance: Any) -> None:
+    """Give the ``duckdb_writer`` pool its row now, at the default limit.
+
+    Dagster creates it when a step first claims the pool. Until then its run queue sees no
+    limit for the pool: it started both of a tick's runs on a new instance, and the second
+    polled for the slot on a core while the first worked (BENCHMARKS.md, fourth session). A limit
+    set for the pool already, or an instance without a default limit, is left as it is.
+    """
+    storage = instance.event_log_storage
+    if instance.global_op_concurrency_default_limit is None:
+        return
+    if WRITER_POOL not in storage.get_concurrency_keys():
+        storage.initialize_concurrency_limit_to_default(WRITER_POOL)
 
 
 def has_pool_limit(path: Path) -> bool:
@@ -79,4 +97,11 @@ def has_pool_limit(path: Path) -> bool:
 def has_run_queue_limit(path: Path) -> bool:
     """Whether an existing dagster.yaml queues the warehouse-writing runs one at a time."""
     config = path / "dagster.yaml"
-    return config.exists() and WAREHOUSE_RUN_TAG in config.read_text()
+    if not config.exists():
+        return False
+    settings = yaml.safe_load(config.read_text()) or {}
+    runs = (settings.get("concurrency") or {}).get("runs") or {}
+    return any(
+        limit.get("key") == WAREHOUSE_RUN_TAG and limit.get("limit") is not None
+        for limit in runs.get("tag_concurrency_limits") or []
+    )

@@ -12,7 +12,8 @@ import click
 def recover(dry_run: bool) -> None:
     """Mark runs whose process died (kill -9, OOM, power loss) failed and free their pool slots.
 
-    Needed when later runs wait forever with "Step blocked by limit for pool duckdb_writer".
+    Needed when later runs wait forever with "Step blocked by limit for pool duckdb_writer",
+    or runs of daily_spend_job stay queued behind one that shows as started.
     Re-running the partitions afterwards resumes each load from its last checkpoint.
     """
     import dagster as dg

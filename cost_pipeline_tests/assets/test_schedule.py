@@ -84,7 +84,7 @@ def test_the_ticks_two_runs_wait_in_the_run_queue_one_behind_the_other(tmp_path)
     first is in progress (a started run would poll for the pool slot on a core meanwhile)."""
     job = defs.resolve_job_def("daily_spend_job")
     first, second = (
-        dg.DagsterRun(job_name=job.name, tags={**job.tags, **request.tags})
+        dg.DagsterRun(job_name=job.name, tags={**job.run_tags, **request.tags})
         for request in tick(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
     )
     home = ensure_dagster_home(tmp_path / "dagster_home")

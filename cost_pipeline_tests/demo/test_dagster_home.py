@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from cost_pipeline.demo.dagster_home import (
@@ -41,16 +42,30 @@ def test_the_repositorys_dagster_yaml_sets_what_the_generated_home_sets():
     assert limits == [{"key": WAREHOUSE_RUN_TAG, "limit": 1}]
 
 
-def test_a_file_an_older_version_wrote_is_brought_up_to_date(tmp_path):
-    # What 584af0a wrote: today's file without the run queue limit and its comment.
-    run_queue = "".join(
-        f"{line}\n"
-        for line in ("  runs:", "    tag_concurrency_limits:", f"      - key: {WAREHOUSE_RUN_TAG}",
-                     "        limit: 1")
-    )  # fmt: skip
-    comment_start = DAGSTER_YAML.index("# Runs tagged")
-    comment_end = DAGSTER_YAML.index("concurrency:\n")
-    older = (DAGSTER_YAML[:comment_start] + DAGSTER_YAML[comment_end:]).replace(run_queue, "")
+# What earlier versions wrote, word for word: without run_monitoring (dc7b536), and without the
+# run queue limit (584af0a).
+_FIRST_VERSION = """\
+# Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
+# Every asset and check that opens the DuckDB warehouse runs in the "duckdb_writer" pool.
+# DuckDB allows one writing process per file, so pools default to one step at a time.
+concurrency:
+  pools:
+    default_limit: 1
+"""
+_SECOND_VERSION = (
+    _FIRST_VERSION
+    + """\
+# A run killed without warning keeps its pool slot; once it is marked failed or canceled (in the
+# UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds.
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 30
+"""
+)
+
+
+@pytest.mark.parametrize("older", [_FIRST_VERSION, _SECOND_VERSION], ids=["first", "second"])
+def test_a_file_an_older_version_wrote_is_brought_up_to_date(tmp_path, older):
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(older)
@@ -61,3 +76,30 @@ def test_a_file_an_older_version_wrote_is_brought_up_to_date(tmp_path):
     (home / "dagster.yaml").write_text(edited)
     ensure_dagster_home(home)
     assert (home / "dagster.yaml").read_text() == edited
+
+
+def test_a_run_queue_limit_named_only_in_a_comment_is_no_limit(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        f"# {WAREHOUSE_RUN_TAG} would be queued\nconcurrency:\n  pools:\n    default_limit: 1\n"
+    )
+    assert has_pool_limit(home) and not has_run_queue_limit(home)
+
+
+def test_the_writer_pool_exists_before_any_step_claims_it(tmp_path):
+    """Dagster's run queue holds back a run for a full pool only once the pool has its row."""
+    home = ensure_dagster_home(tmp_path / "dagster_home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert WRITER_POOL in instance.event_log_storage.get_concurrency_keys()
+
+
+def test_a_pool_limit_the_user_set_is_kept(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots(WRITER_POOL, 3)
+    ensure_dagster_home(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count == 3

@@ -245,3 +245,19 @@ def test_unknown_model_without_langfuse_cost_is_unpriced_and_langfuse_cost_wins(
     assert mart[("f", "t")]["unpriced_calls"] == 1
     assert mart[("f", "t")]["cost_usd"] == 0
     assert mart[("unattributed", "unattributed")]["cost_usd"] == Decimal("1.75") + gpt_cost
+
+
+def test_several_tags_for_one_key_give_the_first_name_in_sort_order(warehouse):
+    """Whatever order the tags were sent in; blank and blank-only names are passed over."""
+    tags = ["feature:zeta", "feature: \u00e9clair", "feature:", "feature:\t", "feature:Beta",
+            "team:b", "team:a ", "env:x"]  # fmt: skip
+    insert_generations(
+        warehouse,
+        [Generation(DAY, tags=tags), Generation(DAY, tags=list(reversed(tags)))],
+    )
+    run_models(warehouse, DAY)
+    attributed = warehouse.execute(
+        "select feature, team, feature_source from stg_generations order by generation_id"
+    ).fetchall()
+    # "Beta" < "zeta" < "\u00e9clair" by code point, as Python's sorted() orders them.
+    assert attributed == [("Beta", "a", "tags"), ("Beta", "a", "tags")]

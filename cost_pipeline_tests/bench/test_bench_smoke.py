@@ -10,13 +10,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from cost_pipeline.local.seed import seed_generations
 
 ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = pytest.mark.xdist_group("bench_smoke")
 
 
 def run_module(module: str, *args: str) -> str:

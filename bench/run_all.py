@@ -88,7 +88,7 @@ def main() -> None:
             "nightly runs",
             "bench.nightly_runs",
             [
-                *("--rows-per-day", "100000", "--runs", "1"),
+                *("--rows-per-day", "30000", "--runs", "1"),
                 *("--out", "bench/results/quick-nightly-runs.json"),
             ],
         )

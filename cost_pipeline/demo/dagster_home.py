@@ -2,18 +2,23 @@
 
 DuckDB allows one writing process per database file. Every asset and check that opens the
 warehouse runs in the ``duckdb_writer`` pool; this instance config gives pools a limit of 1, so
-two runs (a backfill, the schedule, a manual run) never hold the file at the same time.
+two runs (a backfill, the schedule, a manual run) never hold the file at the same time. Runs of
+``daily_spend_job`` also queue one at a time, so the schedule's second run waits in the run queue
+rather than in a process polling for the pool slot.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import yaml
 
 from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG, WRITER_POOL
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 DAGSTER_YAML = f"""\
 # Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
@@ -73,7 +78,7 @@ def _create_storage(path: Path) -> None:
         _register_writer_pool(instance)
 
 
-def _register_writer_pool(instance: Any) -> None:
+def _register_writer_pool(instance: dg.DagsterInstance) -> None:
     """Give the ``duckdb_writer`` pool its row now, at the default limit.
 
     Dagster creates it when a step first claims the pool. Until then its run queue sees no

@@ -26,10 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from bench.cli_runs import DAGSTER, run_one
-from bench.serve_local_common import running_server
+from bench.cli_runs import DAGSTER, run_one, seeded_server
 from cost_pipeline.demo.dagster_home import ensure_dagster_home
-from cost_pipeline.local.seed import seed_generations
 
 MATERIALIZE = [DAGSTER, "asset", "materialize", "-m", "cost_pipeline.definitions"]
 SELECTION = ["--select", "raw_generations*"]
@@ -77,14 +75,7 @@ def main() -> None:
     results: dict[str, list[dict]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="backfill-runs-") as tmp:
         work = Path(tmp)
-        for offset, day in enumerate(days):
-            seed_generations(work / "serve-local", day, args.rows_per_day, seed=offset)
-        with running_server(work / "serve-local") as info:
-            server_env = {
-                "LANGFUSE_BASE_URL": info["base_url"],
-                "LANGFUSE_PUBLIC_KEY": "pk-lf-local",
-                "LANGFUSE_SECRET_KEY": "sk-lf-local",
-            }
+        with seeded_server(work / "serve-local", days, args.rows_per_day) as server_env:
             for number in range(args.runs):
                 for mode in results:  # alternating, so both see the same machine
                     result = run_mode(mode, days, server_env, work / f"round-{number}")

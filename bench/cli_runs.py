@@ -1,4 +1,5 @@
-"""Dagster CLI commands run as measured child processes (``bench.pool_wait``, ``backfill_runs``).
+"""Dagster CLI commands run as measured child processes (``bench.pool_wait``, ``backfill_runs``,
+``nightly_runs``), and the seeded serve-local the pipeline's runs load from.
 
 ``os.wait4`` gives each child's own CPU seconds, its step processes included. A child still
 running when the benchmark stops (an error, Ctrl-C, SIGTERM) is killed, so no run is left
@@ -14,7 +15,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+
+from bench.loader_common import PUBLIC_KEY, SECRET_KEY
+from bench.serve_local_common import running_server
+from cost_pipeline.local.seed import seed_generations
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -59,3 +65,17 @@ def stopped_on_error(runs: list[CliRun]) -> Iterator[list[CliRun]]:
 def run_one(command: list[str], env: dict[str, str], log: Path) -> Finished:
     with stopped_on_error([CliRun(command, env, log)]) as (run,):
         return run.finish()
+
+
+@contextmanager
+def seeded_server(data_dir: Path, days: list[date], rows_per_day: int) -> Iterator[dict[str, str]]:
+    """serve-local holding ``rows_per_day`` generations on each day; yields the environment
+    that points a run at it."""
+    for seed, day in enumerate(days):
+        seed_generations(data_dir, day, rows_per_day, seed=seed)
+    with running_server(data_dir) as info:
+        yield {
+            "LANGFUSE_BASE_URL": info["base_url"],
+            "LANGFUSE_PUBLIC_KEY": PUBLIC_KEY,
+            "LANGFUSE_SECRET_KEY": SECRET_KEY,
+        }

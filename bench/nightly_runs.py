@@ -37,10 +37,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from bench.cli_runs import DAGSTER, run_one
-from bench.serve_local_common import running_server
+from bench.cli_runs import DAGSTER, run_one, seeded_server
 from cost_pipeline.demo.dagster_home import DAGSTER_YAML, ensure_dagster_home
-from cost_pipeline.local.seed import seed_generations
 from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG
 
 DAY_BEFORE, YESTERDAY = date(2026, 10, 1), date(2026, 10, 2)
@@ -182,14 +180,8 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory(prefix="nightly-runs-") as tmp:
         work = Path(tmp)
-        for seed, day in enumerate((DAY_BEFORE, YESTERDAY)):
-            seed_generations(work / "serve-local", day, args.rows_per_day, seed=seed)
-        with running_server(work / "serve-local") as info:
-            server_env = {
-                "LANGFUSE_BASE_URL": info["base_url"],
-                "LANGFUSE_PUBLIC_KEY": "pk-lf-local",
-                "LANGFUSE_SECRET_KEY": "sk-lf-local",
-            }
+        days = [DAY_BEFORE, YESTERDAY]
+        with seeded_server(work / "serve-local", days, args.rows_per_day) as server_env:
             for number in range(args.runs):
                 for variant in results:  # alternating, so both see the same machine
                     run_dir = work / f"{variant}-{number}"

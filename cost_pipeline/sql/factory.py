@@ -83,6 +83,7 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                     con,
                     stage,
                     with_preview=model.layer == "marts",
+                    with_totals=probe.config.materialized != "view",
                     partition_by=probe.config.partition_by,
                 ),
             )

@@ -74,3 +74,48 @@ def test_a_new_sql_file_adds_an_asset_that_materializes(tmp_path):
     assert metadata["rows_written"].value == 1
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select user_id, calls from spend_by_user").fetchall() == [("ann", 2)]
+
+
+# A view model whose cost column raises when evaluated: a run may count its rows, never more.
+TRAPPED_VIEW = """
+{{ config(materialized='MATERIALIZED', partition_by='partition_date') }}
+select
+    partition_date,
+    case when id is not null then error('cost_usd evaluated') end::decimal(38, 12) as cost_usd,
+    case when id is not null then error('total_tokens evaluated') end::bigint as total_tokens
+from {{ source('langfuse', 'raw_generations') }}
+"""
+
+
+def materialize_trapped(tmp_path, materialized: str) -> dg.ExecuteInProcessResult:
+    root = tmp_path / materialized / "sql"
+    shutil.copytree(DEFAULT_ROOT, root)
+    model = TRAPPED_VIEW.replace("MATERIALIZED", materialized)
+    (root / "staging" / "stg_trapped.sql").write_text(model)
+    database = tmp_path / materialized / "w.duckdb"
+    day = daily_partitions.get_first_partition_window().start.date()
+    with duckdb.connect(str(database)) as con:
+        create_contract_tables(con)
+        insert_generations(con, [Generation(day), Generation(day)])
+    trapped = [a for a in build_sql_assets(root) if dg.AssetKey("stg_trapped") in a.keys]
+    return dg.materialize(
+        trapped,
+        partition_key=day.isoformat(),
+        resources={"warehouse": WarehouseResource(database=str(database))},
+        raise_on_error=False,
+    )
+
+
+def test_a_view_models_run_counts_its_rows_without_evaluating_its_columns(tmp_path):
+    """Summing a view's cost would run the whole view once more per run (stg_generations over
+    10M rows: 1.6 s); the mart reading it reports those totals."""
+    result = materialize_trapped(tmp_path, "view")
+    assert result.success
+    metadata = result.asset_materializations_for_node("stg_trapped")[0].metadata
+    assert metadata["rows_written"].value == 2
+    assert "total_cost_usd" not in metadata and "total_total_tokens" not in metadata
+    # The same model as a table must evaluate the columns to store them: the trap is live.
+    as_table = materialize_trapped(tmp_path, "table")
+    assert not as_table.success
+    failure = as_table.get_step_failure_events()[0].event_specific_data.error
+    assert "evaluated" in str(failure.cause or failure.message)

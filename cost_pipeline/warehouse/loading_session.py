@@ -16,19 +16,13 @@ Measured on a 1M-generation day (BENCHMARKS.md, loader section):
 - allocator_flush_threshold / allocator_bulk_deallocation_flush_threshold: return freed memory
   to the OS after each query and after each large free instead of keeping it cached in the
   allocator (the second: ~15-20 MB less peak RSS for ~1 s more system CPU per 1M rows).
-- parameters inlined (inline_params.py): binding a value through DuckDB's Python client
-  imports pandas when it is installed (+75-90 MB RSS, ~0.5 s); a load never needs it.
+- parameters inlined, as on every warehouse connection (resource.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
-import duckdb
-
-from cost_pipeline.warehouse.inline_params import Params, inline
 from cost_pipeline.warehouse.load_memory import DEFAULT_MEMORY_LIMIT_MB
 from cost_pipeline.warehouse.resource import WarehouseResource
 
@@ -40,30 +34,12 @@ LOADING_SETTINGS: dict[str, Any] = {
 }
 
 
-class InliningConnection:
-    """A DuckDB connection whose ``execute`` writes the parameter values into the statement."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
-        self._conn = conn
-
-    def execute(self, query: str, parameters: Params = None) -> duckdb.DuckDBPyConnection:
-        return self._conn.execute(inline(query, parameters))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-
 class LoadingWarehouse(WarehouseResource):
-    """The warehouse as a load uses it: connections that never bind Python values."""
+    """The warehouse as a load uses it: bounded memory, one thread."""
 
     # The memory_limit the user set, if any: the loader's default may be raised when work of
     # unusually large rows needs more, the user's never is.
     user_memory_limit: str | None = None
-
-    @contextmanager
-    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with super().get_connection(read_only) as conn:
-            yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
 
 
 def for_loading(warehouse: WarehouseResource) -> LoadingWarehouse:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 from dagster._utils.backoff import backoff
@@ -31,7 +31,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from cost_pipeline import settings
-from cost_pipeline.warehouse.inline_params import sql_literal
+from cost_pipeline.warehouse.inline_params import InliningConnection, sql_literal
 
 WRITER_POOL = "duckdb_writer"
 # Runs with this tag wait in Dagster's run queue while another such run is in progress (the
@@ -93,7 +93,9 @@ class WarehouseResource(DuckDBResource):
             max_retries=10,
         )
         try:
-            yield conn
+            # Values are written into the SQL, never bound: binding imports pandas in every step
+            # process where it is installed (inline_params.py).
+            yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
         finally:
             conn.close()
 

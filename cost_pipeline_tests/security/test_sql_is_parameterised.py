@@ -19,10 +19,13 @@ REVIEWED = {
     ("cost_pipeline/sql/view.py", "definition.sql"): "a view model's file rendered in the "
     "sandboxed Jinja environment with inline values: every value is printed by "
     "params.sql_literal (a string's quotes doubled; the window refused), never spliced raw",
-    ("cost_pipeline/warehouse/loading_session.py", "inline(query, parameters)"): "the loader's "
-    "client-side binding: the caller's statement with each ?/$name placeholder replaced by "
-    "inline_params.sql_literal of its value (quotes doubled, NUL as chr(0)); the callers' SQL "
-    "is checked at their own call sites, and test_inline_params proves the round trip",
+    ("cost_pipeline/warehouse/inline_params.py", "inline(query, parameters)"): "every "
+    "warehouse connection's client-side binding: the caller's statement with each ?/$name "
+    "placeholder replaced by sql_literal of its value (quotes doubled, NUL as chr(0)); the "
+    "callers' SQL is checked at their own call sites, and test_inline_params proves the round "
+    "trip",
+    ("cost_pipeline/warehouse/inline_params.py", "query"): "InliningConnection.execute of a "
+    "statement without values, passed on as its caller wrote it: checked at the call sites",
     ("cost_pipeline/sql/replace.py", "data_type"): "a type name read from DuckDB's own catalog "
     "(duckdb_columns) for the staged table",
     ("cost_pipeline/sql/summary.py", "relation"): "quote_identifier(stage), quoted by the caller",

@@ -10,9 +10,10 @@ exactly that value (a string's quotes doubled, NUL characters as ``chr(0)``), so
 value can never become SQL. The placeholders (``?`` in order, or ``$name``) are found by a small
 lexer that skips string literals, quoted identifiers and comments.
 
-Every warehouse connection binds this way (resource.py), not only the loader's: each Dagster step
-runs in a process of its own, and a model, check or export step imported pandas for its first
-bound date (0.4-0.6 CPU-s and ~77 MB of peak RSS per step process, measured).
+Every warehouse connection binds this way (resource.py), not only the loader's: every run (and,
+under a multiprocess executor, every step) is a process of its own, and the first bound date of
+a model, check or export step imported pandas in it (0.4-0.6 CPU-s and ~77 MB of peak RSS;
+runs of daily_spend_job at 30,000 generations a day took 2.3-2.4 s instead of 2.6-3.2).
 """
 
 from __future__ import annotations

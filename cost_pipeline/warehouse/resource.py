@@ -93,7 +93,7 @@ class WarehouseResource(DuckDBResource):
             max_retries=10,
         )
         try:
-            # Values are written into the SQL, never bound: binding imports pandas in every step
+            # Values are written into the SQL, never bound: binding imports pandas in every run
             # process where it is installed (inline_params.py).
             yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
         finally:

@@ -1,6 +1,6 @@
 """The nightly chain never imports pandas, although it is installed (a dev dependency here, and
 common beside any data stack): DuckDB's Python client imports it on the first bound value (0.4-0.6
-CPU-s and ~77 MB in each step's process), so every warehouse connection writes its values into
+CPU-s and ~77 MB in each run's process), so every warehouse connection writes its values into
 the SQL instead (warehouse/inline_params.py)."""
 
 import importlib.util

@@ -5,12 +5,14 @@ still runs end to end against a real serve-local and that each contender's resul
 """
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 from cost_pipeline.local.seed import seed_generations
+from cost_pipeline.sql.project import DEFAULT_ROOT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +75,24 @@ def test_models_over_a_seeded_warehouse_daily_and_range(tmp_path):
     assert data["daily"][0]["rows_loaded"] == 1000
     assert data["range"][0]["rows_loaded"] == 2000
     assert data["range"][0]["extra"]["mart_rows"] > 0
+    mart_query_side_by_side(tmp_path, tmp_path / "models-2000-2d.duckdb")
+
+
+def mart_query_side_by_side(tmp_path: Path, warehouse: Path) -> None:
+    """bench.mart_query times folders that give the same mart, and stops at one that does not."""
+    same, different = tmp_path / "same", tmp_path / "different"
+    shutil.copytree(DEFAULT_ROOT, same)
+    shutil.copytree(DEFAULT_ROOT, different)
+    mart = different / "marts" / "spend_by_feature_team.sql"
+    mart.write_text(mart.read_text().replace("count(*) as calls", "count(*) + 1 as calls"))
+    args = ("bench.mart_query", "--warehouse", str(warehouse), "--rounds", "2")
+    out = run_module(*args, str(DEFAULT_ROOT), str(same))
+    assert [line.split(":")[0] for line in out.splitlines()] == [str(DEFAULT_ROOT), str(same)]
+    done = subprocess.run(
+        [sys.executable, "-m", *args, str(DEFAULT_ROOT), str(different)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0 and "differ" in done.stderr
 
 
 def test_the_floor_steps_each_handle_the_whole_day(tmp_path):

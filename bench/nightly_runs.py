@@ -1,6 +1,7 @@
 """The schedule's two nightly runs through the real run queue and daemon, on three instances.
 
     uv run python -m bench.nightly_runs [--rows-per-day 300000] [--runs 3]
+    uv run python -m bench.nightly_runs --variants queued --code-trees /tmp/before .
 
 Seeds two days into one serve-local, then for each variant queues the two runs a 01:00 tick
 makes (yesterday and the day before, ``raw_generations`` and everything after it) with
@@ -16,6 +17,11 @@ CPU seconds are those of every process in the daemon's session (the daemon, its 
 the run workers), sampled from /proc every 0.1 s. The wall time runs from the daemon's start
 to the last run's end, and to the end of yesterday's run (when its spend is ready), from
 Dagster's run records. Every variant must load every generation.
+
+``--code-trees``: run each variant with the code of each of these checkouts (e.g. a
+``git worktree`` of an earlier commit and this one), alternating round by round; the daemon, its
+code server and the runs import ``cost_pipeline`` from the tree (PYTHONPATH and working
+directory), the harness itself is this checkout's.
 """
 
 from __future__ import annotations
@@ -170,27 +176,38 @@ def spread(runs: list[dict[str, Any]], key: str) -> str:
     return f"{statistics.median(values):.1f} s ({min(values)}-{max(values)})"
 
 
+def case_name(variant: str, tree: Path | None) -> str:
+    return f"{variant}@{tree}" if tree else variant
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-day", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--code-trees", nargs="+", type=Path, default=[])
     parser.add_argument("--out", default="bench/results/nightly_runs.json")
     args = parser.parse_args()
-    results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
+    out = Path(args.out).resolve()
+    trees = [tree.resolve() for tree in args.code_trees] or [None]
+    cases = [(variant, tree) for variant in args.variants for tree in trees]
+    results: dict[str, list[dict[str, Any]]] = {case_name(*case): [] for case in cases}
     with tempfile.TemporaryDirectory(prefix="nightly-runs-") as tmp:
         work = Path(tmp)
         days = [DAY_BEFORE, YESTERDAY]
         with seeded_server(work / "serve-local", days, args.rows_per_day) as server_env:
             for number in range(args.runs):
-                for variant in results:  # alternating, so both see the same machine
-                    run_dir = work / f"{variant}-{number}"
+                for variant, tree in cases:  # alternating, so all see the same machine
+                    name = case_name(variant, tree)
+                    if tree:
+                        os.environ["PYTHONPATH"] = str(tree)
+                        os.chdir(tree)
+                    run_dir = work / f"{variant}-{len(results[name])}-{number}"
                     result = one_variant(variant, server_env, run_dir, args.rows_per_day)
-                    results[variant].append(result)
-                    print(f"{variant}: {json.dumps(result)}", flush=True)
-    for variant, runs in results.items():
-        print(f"{variant:>9}: " + ", ".join(f"{name} {spread(runs, key)}" for name, key in FIGURES))
-    out = Path(args.out)
+                    results[name].append(result)
+                    print(f"{name}: {json.dumps(result)}", flush=True)
+    for name, runs in results.items():
+        print(f"{name:>9}: " + ", ".join(f"{label} {spread(runs, key)}" for label, key in FIGURES))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows_per_day": args.rows_per_day, **results}))
 

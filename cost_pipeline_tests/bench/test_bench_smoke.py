@@ -161,9 +161,10 @@ def test_nightly_runs_go_through_the_daemon_and_load_both_days(tmp_path):
     run_module(
         "bench.nightly_runs",
         *("--rows-per-day", "50", "--runs", "1", "--variants", "queued", "--out", str(out)),
+        *("--code-trees", str(ROOT)),  # the A/B path: the code of a given checkout
     )
     data = json.loads(out.read_text())
-    (queued,) = data["queued"]  # the bench stops unless both runs succeed and load 100 rows
+    (queued,) = data[f"queued@{ROOT}"]  # the bench stops unless both runs succeed with 100 rows
     assert len(queued["run_s"]) == 2
     assert queued["second_started_before_first_ended"] is False
     assert queued["cpu_s"] > 0  # the daemon's session was sampled

@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/nightly_runs.json")
     args = parser.parse_args()
     out = Path(args.out).resolve()
-    trees = [tree.resolve() for tree in args.code_trees] or [None]
+    trees = [tree.absolute() for tree in args.code_trees] or [None]
     cases = [(variant, tree) for variant in args.variants for tree in trees]
     results: dict[str, list[dict[str, Any]]] = {case_name(*case): [] for case in cases}
     with tempfile.TemporaryDirectory(prefix="nightly-runs-") as tmp:
@@ -197,12 +197,12 @@ def main() -> None:
         days = [DAY_BEFORE, YESTERDAY]
         with seeded_server(work / "serve-local", days, args.rows_per_day) as server_env:
             for number in range(args.runs):
-                for variant, tree in cases:  # alternating, so all see the same machine
+                for case, (variant, tree) in enumerate(cases):  # alternating: the same machine
                     name = case_name(variant, tree)
                     if tree:
                         os.environ["PYTHONPATH"] = str(tree)
                         os.chdir(tree)
-                    run_dir = work / f"{variant}-{len(results[name])}-{number}"
+                    run_dir = work / f"{variant}-{case}-{number}"
                     result = one_variant(variant, server_env, run_dir, args.rows_per_day)
                     results[name].append(result)
                     print(f"{name}: {json.dumps(result)}", flush=True)

@@ -158,13 +158,16 @@ def test_backfill_runs_loads_every_day_both_ways(tmp_path):
 
 def test_nightly_runs_go_through_the_daemon_and_load_both_days(tmp_path):
     out = tmp_path / "nightly.json"
+    link = tmp_path / "checkout"  # a second name for this checkout, as a worktree would be
+    link.symlink_to(ROOT)
     run_module(
         "bench.nightly_runs",
         *("--rows-per-day", "50", "--runs", "1", "--variants", "queued", "--out", str(out)),
-        *("--code-trees", str(ROOT)),  # the A/B path: the code of a given checkout
+        *("--code-trees", str(ROOT), str(link)),  # the A/B path: two checkouts' code
     )
     data = json.loads(out.read_text())
-    (queued,) = data[f"queued@{ROOT}"]  # the bench stops unless both runs succeed with 100 rows
-    assert len(queued["run_s"]) == 2
-    assert queued["second_started_before_first_ended"] is False
-    assert queued["cpu_s"] > 0  # the daemon's session was sampled
+    for tree in (ROOT, link):
+        (queued,) = data[f"queued@{tree}"]  # the bench stops unless both runs load 100 rows
+        assert len(queued["run_s"]) == 2
+        assert queued["second_started_before_first_ended"] is False
+        assert queued["cpu_s"] > 0  # the daemon's session was sampled

@@ -43,7 +43,7 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return _signed(str(value))
     if isinstance(value, float):
         # repr round-trips every double; the cast keeps it a DOUBLE (0.1 would be a DECIMAL).
         text = repr(value) if math.isfinite(value) else str(value)
@@ -51,7 +51,7 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InlineParamsError(f"no SQL literal for the decimal {value}")
-        return format(value, "f")  # positional digits: an exact DECIMAL literal, never a double
+        return _signed(format(value, "f"))  # positional digits: an exact DECIMAL, never a double
     if isinstance(value, str):
         return _string_literal(value)
     if isinstance(value, datetime):
@@ -85,11 +85,20 @@ class InliningConnection:
         return getattr(self._conn, name)
 
 
+def _signed(digits: str) -> str:
+    # In parentheses, a negative number binds like one value: "10-?" must not become "10--5",
+    # which DuckDB reads as 10 followed by a comment.
+    return f"({digits})" if digits.startswith("-") else digits
+
+
 def _string_literal(text: str) -> str:
     # Standard SQL strings have one escape, a doubled quote (DuckDB reads backslashes as is).
-    # A NUL would end the statement text early, so it is spelled chr(0).
+    # A NUL would end the statement text early, so it is spelled chr(0); the concatenation is
+    # parenthesised so that a cast or slice after the placeholder applies to the whole value.
     quoted = "'" + text.replace("'", "''") + "'"
-    return quoted.replace("\x00", "' || chr(0) || '")
+    if "\x00" not in text:
+        return quoted
+    return "(" + quoted.replace("\x00", "' || chr(0) || '") + ")"
 
 
 def inline(sql: str, params: Params = None) -> str:

@@ -64,6 +64,31 @@ def test_hostile_text_stays_one_value(values, name):
     assert rows == [(values, name, "?", 1)]
 
 
+numbers = st.one_of(
+    st.integers(-(2**63) + 1, 2**63 - 1),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
+    ),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+)
+
+
+def outcome(sql: str, params: list) -> object:
+    try:
+        return con.execute(sql, params).fetchall()
+    except duckdb.Error as error:  # e.g. an overflow: the same one either way
+        return type(error).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=numbers, text=texts)
+def test_a_literal_binds_as_tightly_as_a_bound_value(number, text):
+    # Written without spaces: "10-?" with -5 once read "10--5", 10 and then a comment.
+    sql = "select 10-?, -?, ?[2:], ?::varchar"
+    params = [number, number, text, text]
+    assert outcome(inline(sql, params), []) == outcome(sql, params)
+
+
 def test_placeholders_in_literals_identifiers_and_comments_stay_text():
     sql = (
         "select '$.total ? it''s' as \"we\"\"?$ird\", $day as d -- ? $nope\n"

@@ -10,10 +10,14 @@ DEV_PORT ?= 3000
 .PHONY: setup demo test lint fmt dev bench clean
 
 # uv is bootstrapped with pip when missing; the lock file pins every version.
+# --compile-bytecode: where Python may not write .pyc files (PYTHONDONTWRITEBYTECODE, as in many
+# containers and CI machines), every process would compile Dagster from source: ~2 s and ~40 MB
+# more per run, test and daemon process (BENCHMARKS.md). ~13 s on a new .venv, then ~0.4 s.
+# Not uv's compile-bytecode setting in pyproject.toml: that costs ~0.35 s on every `uv run`.
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: setup
 	$(UV) run cost-pipeline demo

@@ -2,8 +2,7 @@
 
 Where Python may not write .pyc files (PYTHONDONTWRITEBYTECODE), a package installed without
 them is compiled from source in every process: ~2 s and ~40 MB more for each run and test
-(BENCHMARKS.md, "The loader side by side again"). pyproject.toml's compile-bytecode has uv write
-them at install.
+(BENCHMARKS.md, "The loader side by side again"). `make setup` has uv write them at install.
 """
 
 import importlib.util
@@ -25,5 +24,5 @@ def test_the_packages_every_run_imports_are_compiled(package):
     assert cached.is_file(), (
         f"{package.__name__} has no compiled bytecode ({cached} is missing); "
         f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE')!r}. "
-        "Install with `make setup` or `uv sync` (compile-bytecode in pyproject.toml)"
+        "Install with `make setup` or `uv sync --compile-bytecode`"
     )

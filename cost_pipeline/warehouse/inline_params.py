@@ -1,24 +1,28 @@
 """Statements with their parameter values written in as SQL literals (client-side binding).
 
 Why: DuckDB's Python client checks every bound value with ``value is pandas.NaT`` before it
-looks at its type, and that check imports pandas (~90 MB of RSS, ~0.5 s) the first time any
+looks at its type, and that check imports pandas (~78 MB of RSS, ~0.5 s) the first time any
 value other than None is bound, whenever pandas is installed (DuckDB 1.4, python_conversion.cpp,
 GetPythonObjectType). A load binds values in every batch, so the loading process carried pandas
 for nothing. Its connections write the values into the statement instead, the way psycopg2
 binds on the client: each value is printed by ``sql_literal``, which reads back in DuckDB as
 exactly that value (a string's quotes doubled, NUL characters as ``chr(0)``), so the text of a
-value can never become SQL. The placeholders (``?`` in order, or ``$name``) are found by a small
-lexer that skips string literals, quoted identifiers and comments.
+value can never become SQL. The placeholders (``?``, ``$1``, ``$name``) are found by
+sql_placeholders.py. A literal is typed as DuckDB types the bound value (an int INTEGER or BIGINT,
+a Decimal DECIMAL(width, scale), a float DOUBLE); what would bind differently or lossily is
+refused (a list mixing value types, an int beyond 64 bits, a Decimal of more than 38 digits). One
+known difference: a dict is always a STRUCT, where binding makes ``{"key": [...], "value":
+[...]}`` a MAP.
 
 Every warehouse connection binds this way (resource.py), not only the loader's: every run (and,
 under a multiprocess executor, every step) is a process of its own, and the first bound date of
-a model, check or export step imported pandas in it (0.4-0.6 CPU-s and ~77 MB of peak RSS;
-runs of daily_spend_job at 30,000 generations a day took 2.3-2.4 s instead of 2.6-3.2).
+a model, check or export step imported pandas in it (0.4-0.6 CPU-s and ~78 MB of peak RSS;
+with this session's other changes, runs of daily_spend_job at 30,000 generations a day took 1.8 s
+instead of 2.8 s: BENCHMARKS.md, fifth session).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,10 +30,9 @@ from typing import Any
 
 import duckdb
 
-Params = Sequence[Any] | Mapping[str, Any] | None
+from cost_pipeline.warehouse.sql_placeholders import PlaceholderError, placeholder_tokens
 
-_IDENTIFIER_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
-_IDENTIFIER_CHARS = _IDENTIFIER_START | frozenset("0123456789")
+Params = Sequence[Any] | Mapping[str, Any] | None
 
 
 class InlineParamsError(ValueError):
@@ -43,15 +46,13 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return _signed(str(value))
+        return _integer_literal(value)
     if isinstance(value, float):
-        # repr round-trips every double; the cast keeps it a DOUBLE (0.1 would be a DECIMAL).
-        text = repr(value) if math.isfinite(value) else str(value)
-        return f"'{text}'::double"
+        # float's own repr (a subclass's may name its type) round-trips every double; the cast
+        # keeps it a DOUBLE (0.1 would be a DECIMAL).
+        return f"'{float.__repr__(value)}'::double"
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InlineParamsError(f"no SQL literal for the decimal {value}")
-        return _signed(format(value, "f"))  # positional digits: an exact DECIMAL, never a double
+        return _decimal_literal(value)
     if isinstance(value, str):
         return _string_literal(value)
     if isinstance(value, datetime):
@@ -60,8 +61,12 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, date):
         return f"'{value.isoformat()}'::date"
     if isinstance(value, list | tuple):
+        if len({type(item) for item in value if item is not None}) > 1:
+            raise InlineParamsError("no SQL literal for a list mixing value types")
         return "[" + ", ".join(sql_literal(item) for item in value) + "]"
     if isinstance(value, dict):
+        if any("\x00" in str(key) for key in value):
+            raise InlineParamsError("no SQL literal for a struct key holding a NUL character")
         fields = [f"{_string_literal(str(key))}: {sql_literal(v)}" for key, v in value.items()]
         return "{" + ", ".join(fields) + "}"
     raise InlineParamsError(f"no SQL literal for a {type(value).__name__} value")
@@ -85,6 +90,33 @@ class InliningConnection:
         return getattr(self._conn, name)
 
 
+def _integer_literal(value: int) -> str:
+    # int's own repr: an int subclass (an IntEnum member) may print as its name.
+    if -(2**63) < value < 2**63:
+        return _signed(int.__repr__(value))
+    if value == -(2**63):  # "-9223372036854775808" is minus a HUGEINT
+        return "(-9223372036854775807 - 1)"
+    if 0 < value < 2**64:
+        return f"{int.__repr__(value)}::ubigint"
+    raise InlineParamsError(f"no SQL literal for the integer {value}: beyond 64 bits")
+
+
+def _decimal_literal(value: Decimal) -> str:
+    """An exact DECIMAL of the width and scale DuckDB's binding gives the value."""
+    if not value.is_finite():
+        raise InlineParamsError(f"no SQL literal for the decimal {value}")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if exponent >= 0:  # DuckDB's own binding misreads these (1E+3 as 1.000): not copied
+        width, scale = len(digits) + exponent, 0
+    else:  # DuckDB's rule: 0.12 is DECIMAL(2,2), 0.012 DECIMAL(4,3)
+        scale = -exponent
+        width = len(digits) if len(digits) >= scale else scale + 1
+    if width > 38:  # DuckDB's widest DECIMAL; binding would round it to a DOUBLE
+        raise InlineParamsError(f"no SQL literal for the decimal {value}: more than 38 digits")
+    return f"{_signed(format(value, 'f'))}::decimal({width},{scale})"
+
+
 def _signed(digits: str) -> str:
     # In parentheses, a negative number binds like one value: "10-?" must not become "10--5",
     # which DuckDB reads as 10 followed by a comment.
@@ -102,91 +134,55 @@ def _string_literal(text: str) -> str:
 
 
 def inline(sql: str, params: Params = None) -> str:
-    """``sql`` with each placeholder replaced by the literal of its value."""
+    """``sql`` with each placeholder replaced by the literal of its value.
+
+    A literal is written with a space on either side: ``limit?`` must read ``limit 3``, and a
+    value must never merge with the word before it (``e?`` would make a string an E'...' one)."""
+    try:
+        tokens = placeholder_tokens(sql)
+    except PlaceholderError as error:
+        raise InlineParamsError(str(error)) from error
+    kinds = {kind for kind, _ in tokens if kind != "sql"}
+    if len(kinds) > 1:  # DuckDB refuses a statement that mixes them too
+        raise InlineParamsError(f"placeholders of more than one kind: {sorted(kinds)}")
     if not params:
         params = [] if not isinstance(params, Mapping) else {}
+    if isinstance(params, Mapping) and kinds - {"named"}:
+        raise InlineParamsError("values by name for a statement with ? or $1 placeholders")
+    if not isinstance(params, Mapping) and "named" in kinds:
+        name = next(text for kind, text in tokens if kind == "named")
+        raise InlineParamsError(f"no value for ${name}: the values are given in order")
     out: list[str] = []
-    used_names: set[str] = set()
-    positions = 0
-    for kind, text in _tokens(sql):
-        if kind == "positional":
-            if isinstance(params, Mapping) or positions >= len(params):
-                raise InlineParamsError("more ? placeholders than positional values")
-            out.append(sql_literal(params[positions]))
-            positions += 1
-        elif kind == "named":
-            if not isinstance(params, Mapping) or text not in params:
-                raise InlineParamsError(f"no value for ${text}")
-            used_names.add(text)
-            out.append(sql_literal(params[text]))
-        else:
+    used: set[str | int] = set()
+    for kind, text in tokens:
+        if kind == "sql":
             out.append(text)
-    if isinstance(params, Mapping):
-        unused = set(params) - used_names
-        if unused:  # DuckDB refuses unused named parameters too
-            raise InlineParamsError(f"values for placeholders not in the statement: {unused}")
-    elif positions != len(params):
-        raise InlineParamsError(f"{len(params)} values for {positions} ? placeholders")
+            continue
+        key: str | int = len(used) if kind == "positional" else text
+        if kind == "numbered":
+            key = int(text) - 1
+        value = _value_for(params, kind, key)
+        used.add(key)
+        out.append(f" {sql_literal(value)} ")
+    # DuckDB refuses values it has no placeholder for.
+    if isinstance(params, Mapping) and set(params) - used:
+        unused = sorted(set(params) - used)  # type: ignore[type-var]
+        raise InlineParamsError(f"values for placeholders not in the statement: {unused}")
+    if len(params) != len(used):
+        raise InlineParamsError(f"{len(params)} values for {len(used)} placeholders")
     return "".join(out)
 
 
-def _tokens(sql: str) -> list[tuple[str, str]]:
-    """(kind, text) pieces of ``sql``: kind is ``sql``, ``positional`` or ``named``."""
-    tokens: list[tuple[str, str]] = []
-    start = i = 0
-    n = len(sql)
-
-    def flush(end: int) -> None:
-        if end > start:
-            tokens.append(("sql", sql[start:end]))
-
-    while i < n:
-        char = sql[i]
-        if char in "'\"":
-            if char == "'" and i > 0 and sql[i - 1] in "eE" and not _identifier_before(sql, i - 1):
-                raise InlineParamsError("E'...' escape strings are not supported")
-            i = _closing_quote(sql, i)
-        elif sql.startswith("--", i):
-            newline = sql.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            if end < 0:
-                raise InlineParamsError("unterminated /* comment")
-            i = end + 2
-        elif char == "?":
-            flush(i)
-            tokens.append(("positional", "?"))
-            i += 1
-            start = i
-        elif char == "$":
-            j = i + 1
-            if j >= n or sql[j] not in _IDENTIFIER_START:
-                raise InlineParamsError("only ? and $name placeholders are supported")
-            while j < n and sql[j] in _IDENTIFIER_CHARS:
-                j += 1
-            flush(i)
-            tokens.append(("named", sql[i + 1 : j]))
-            i = start = j
-        else:
-            i += 1
-    flush(n)
-    return tokens
-
-
-def _closing_quote(sql: str, opening: int) -> int:
-    """Index just past the quote that closes the literal or identifier opened at ``opening``."""
-    quote = sql[opening]
-    i = opening + 1
-    while True:
-        end = sql.find(quote, i)
-        if end < 0:
-            raise InlineParamsError(f"unterminated {quote} in the statement")
-        if sql.startswith(quote * 2, end):
-            i = end + 2  # a doubled quote is part of the text
-            continue
-        return end + 1
-
-
-def _identifier_before(sql: str, index: int) -> bool:
-    return index > 0 and sql[index - 1] in _IDENTIFIER_CHARS
+def _value_for(params: Sequence[Any] | Mapping[str, Any], kind: str, key: str | int) -> Any:
+    if isinstance(params, Mapping):
+        if key not in params:
+            raise InlineParamsError(f"no value for ${key}")
+        return params[key]  # type: ignore[index]
+    assert isinstance(key, int)
+    if not 0 <= key < len(params):
+        raise InlineParamsError(
+            "more ? placeholders than values"
+            if kind == "positional"
+            else f"no value for ${key + 1}"
+        )
+    return params[key]

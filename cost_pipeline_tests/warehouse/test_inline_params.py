@@ -65,10 +65,12 @@ def test_hostile_text_stays_one_value(values, name):
 
 
 numbers = st.one_of(
-    st.integers(-(2**63) + 1, 2**63 - 1),
+    st.integers(-(2**63), 2**64 - 1),  # DuckDB binds INTEGER, BIGINT or UBIGINT
     st.decimals(
         allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
     ),
+    st.decimals(places=0, min_value=-(10**37), max_value=10**37),  # whole numbers: DECIMAL(w,0)
+    st.decimals(places=18, min_value=-1, max_value=1),  # rates per token
     st.floats(allow_nan=False, allow_infinity=False, width=32),
 )
 
@@ -84,8 +86,8 @@ def outcome(sql: str, params: list) -> object:
 @given(number=numbers, text=texts)
 def test_a_literal_binds_as_tightly_as_a_bound_value(number, text):
     # Written without spaces: "10-?" with -5 once read "10--5", 10 and then a comment.
-    sql = "select 10-?, -?, ?[2:], ?::varchar"
-    params = [number, number, text, text]
+    sql = "select 10-?, -?, typeof(?), ?+?, [?, 0], ?[2:], ?::varchar"
+    params = [number, number, number, number, number, number, text, text]
     assert outcome(inline(sql, params), []) == outcome(sql, params)
 
 
@@ -97,6 +99,23 @@ def test_placeholders_in_literals_identifiers_and_comments_stay_text():
     text = inline(sql, {"day": date(2026, 11, 2)})
     assert text.count("'2026-11-02'::date") == 1
     assert con.execute(text).fetchone() == ("$.total ? it's", date(2026, 11, 2), "1")
+
+
+def test_dollar_quoted_and_escape_strings_and_numbered_placeholders():
+    sql = "select $$it's ? $x$$, $t$ $$ ? $t$, E'a\\'? $x', $2, $1, $1+$2"
+    assert con.execute(inline(sql, [1, 2])).fetchone() == ("it's ? $x", " $$ ? ", "a'? $x", 2, 1, 3)
+
+
+def test_a_value_never_merges_with_the_word_before_it():
+    assert con.execute(inline("select 1 limit?", [1])).fetchall() == [(1,)]
+    assert con.execute(inline("select 2 between?and?", [1, 3])).fetchone() == (True,)
+    # Pasted straight after an "e", a string would be read as an E'...' one, where a backslash
+    # escapes: this value would be misread (here the statement no longer parses).
+    hostile = "\\' as injected, '"
+    sql = inline("select e?", [hostile])
+    assert sql == f"select e {sql_literal(hostile)} "
+    with pytest.raises(duckdb.CatalogException, match="Type with name e"):
+        con.execute(sql)  # a value of a type named e, never an E'...' string
 
 
 def test_positional_and_named_values_of_every_loader_type():
@@ -130,18 +149,31 @@ def test_positional_and_named_values_of_every_loader_type():
     [
         ("select ?, ?", [1], "more \\? placeholders"),
         ("select ?", [1, 2], "2 values for 1"),
+        ("select $2", [1, 2], "2 values for 1"),
+        ("select $3", [1, 2], "no value for \\$3"),
         ("select $a", {"b": 1}, "no value for \\$a"),
+        ("select $a", [1], "no value for \\$a"),
         ("select $a", {"a": 1, "b": 2}, "not in the statement"),
-        ("select ?", {"a": 1}, "more \\? placeholders"),
-        ("select $1", [1], "only \\? and \\$name"),
-        ("select $$x$$", None, "only \\? and \\$name"),
-        ("select E'\\''", None, "escape strings"),
+        ("select ?", {"a": 1}, "values by name"),
+        ("select ?, $1", [1], "more than one kind"),
+        ("select $", None, "a \\$ that is not"),
+        ("select $$x", None, "unterminated \\$\\$"),
+        ("select E'x\\'", None, "unterminated E"),
         ("select 'open", None, "unterminated"),
         ("select /* open", None, "unterminated"),
         ("select ?", [object()], "no SQL literal for a object"),
         ("select ?", [Decimal("NaN")], "no SQL literal"),
+        ("select ?", [Decimal("1E+40")], "more than 38 digits"),
+        ("select ?", [2**64], "beyond 64 bits"),
+        ("select ?", [[1, "a"]], "mixing value types"),
+        ("select ?", [{"a\x00": 1}], "NUL"),
     ],
 )
 def test_what_cannot_be_bound_exactly_is_refused(sql, params, problem):
     with pytest.raises(InlineParamsError, match=problem):
         inline(sql, params)
+
+
+def test_a_decimal_with_a_positive_exponent_keeps_its_value():
+    # DuckDB's own binding reads Decimal("1E+3") as 1.000; the literal is the number.
+    assert con.execute(f"select {sql_literal(Decimal('1E+3'))}").fetchone() == (Decimal(1000),)

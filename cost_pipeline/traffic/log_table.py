@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from cost_pipeline.traffic.records import COLUMNS, TrafficRecord
+from cost_pipeline.warehouse.inline_params import inline
 from cost_pipeline.warehouse.transaction import transaction
 
 DDL = (Path(__file__).parent / "sql" / "traffic_log_ddl.sql").read_text()
@@ -22,13 +23,17 @@ def replace_batch(
 ) -> None:
     """Delete this batch's rows for the day, then insert them, in one transaction."""
     ensure_table(con)
-    placeholders = ", ".join("?" for _ in COLUMNS)
+    # One statement with the values written in (inline_params.py): executemany inserts row by
+    # row, and DuckDB's binding imports pandas where it is installed.
+    row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
     with transaction(con):
         con.execute(
-            "delete from traffic_log where partition_date = ? and batch_id = ?", [day, batch_id]
+            inline(
+                "delete from traffic_log where partition_date = ? and batch_id = ?",
+                [day, batch_id],
+            )
         )
         if records:
-            con.executemany(
-                f"insert into traffic_log ({', '.join(COLUMNS)}) values ({placeholders})",
-                [record.row() for record in records],
-            )
+            values = [value for record in records for value in record.row()]
+            insert = f"insert into traffic_log ({', '.join(COLUMNS)}) values "
+            con.execute(inline(insert + ", ".join(row for _ in records), values))

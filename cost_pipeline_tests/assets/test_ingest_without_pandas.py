@@ -1,6 +1,6 @@
 """The nightly chain never imports pandas, although it is installed (a dev dependency here, and
 common beside any data stack): DuckDB's Python client imports it on the first bound value (0.4-0.6
-CPU-s and ~77 MB in each run's process), so every warehouse connection writes its values into
+CPU-s and ~78 MB in each run's process), so every warehouse connection writes its values into
 the SQL instead (warehouse/inline_params.py)."""
 
 import importlib.util
@@ -39,6 +39,11 @@ print(json.dumps({
     "success": result.success,
     "rows_loaded": meta["rows_loaded"].value,
     "steps": sorted({e.step_key for e in result.all_events if e.is_step_success}),
+    "checks": sorted(
+        e.asset_check_evaluation_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ),
     "pandas_imported": "pandas" in sys.modules,
 }))
 """
@@ -82,6 +87,7 @@ def test_a_load_runs_without_importing_pandas(serve_local, tmp_path):
 def test_the_models_checks_and_export_run_without_importing_pandas(serve_local, tmp_path):
     outcome = run_without_pandas(serve_local, tmp_path, "chain")
     assert {"stg_generations", "spend_by_feature_team", "spend_export"} <= set(outcome["steps"])
+    assert outcome["checks"], outcome  # the checks evaluated in the same process
     assert (outcome["success"], outcome["rows_loaded"], outcome["pandas_imported"]) == (
         True,
         2500,

@@ -156,17 +156,33 @@ def test_backfill_runs_loads_every_day_both_ways(tmp_path):
     assert per_day["rows"] == one_range["rows"] == 40
 
 
-def test_nightly_runs_go_through_the_daemon_and_load_both_days(tmp_path):
-    out = tmp_path / "nightly.json"
-    link = tmp_path / "checkout"  # a second name for this checkout, as a worktree would be
-    link.symlink_to(ROOT)
+# Appended to the copy's cost_pipeline/__init__.py: each process that imports the copy says so.
+IMPORTED_FROM_COPY = """
+import os as _os
+
+if _os.environ.get("COST_PIPELINE_TEST_COPY_IMPORTS"):
+    open(_os.path.join(_os.environ["COST_PIPELINE_TEST_COPY_IMPORTS"], str(_os.getpid())), "w")
+"""
+
+
+def test_nightly_runs_go_through_the_daemon_and_load_both_days(tmp_path, monkeypatch):
+    out, imports = tmp_path / "nightly.json", tmp_path / "imports"
+    copy = tmp_path / "checkout"  # a second checkout, as a worktree would be
+    for part in ("cost_pipeline", "dbt_style_sql"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    init = copy / "cost_pipeline" / "__init__.py"
+    init.write_text(init.read_text() + IMPORTED_FROM_COPY)
+    imports.mkdir()
+    monkeypatch.setenv("COST_PIPELINE_TEST_COPY_IMPORTS", str(imports))
     run_module(
         "bench.nightly_runs",
         *("--rows-per-day", "50", "--runs", "1", "--variants", "queued", "--out", str(out)),
-        *("--code-trees", str(ROOT), str(link)),  # the A/B path: two checkouts' code
+        *("--code-trees", str(ROOT), str(copy)),  # the A/B path: two checkouts' code
     )
+    # The copy's case ran the copy's code: its daemon, code server and two run workers at least.
+    assert len(list(imports.iterdir())) >= 4
     data = json.loads(out.read_text())
-    for tree in (ROOT, link):
+    for tree in (ROOT, copy):
         (queued,) = data[f"queued@{tree}"]  # the bench stops unless both runs load 100 rows
         assert len(queued["run_s"]) == 2
         assert queued["second_started_before_first_ended"] is False

@@ -56,7 +56,7 @@ prices as (
         -- cost is exact in 64-bit integers (see priced). Null for a rate with finer digits or
         -- above 0.001 USD per token, whose generations take the 128-bit decimal path. One
         -- column per rate, not a list: a list carried through the join and indexed per
-        -- generation cost ~1.5 CPU-s more over 10M generations.
+        -- generation cost ~1.9 CPU-s more over 10M generations.
         {%- for _, rate in tokens_by_rate %}
         coalesce({{ rate }}, 0) as usd_{{ rate }},
         case

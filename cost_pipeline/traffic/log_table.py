@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 
 from cost_pipeline.traffic.records import COLUMNS, TrafficRecord
-from cost_pipeline.warehouse.inline_params import inline
 from cost_pipeline.warehouse.transaction import transaction
 
 DDL = (Path(__file__).parent / "sql" / "traffic_log_ddl.sql").read_text()
@@ -23,17 +22,16 @@ def replace_batch(
 ) -> None:
     """Delete this batch's rows for the day, then insert them, in one transaction."""
     ensure_table(con)
-    # One statement with the values written in (inline_params.py): executemany inserts row by
-    # row, and DuckDB's binding imports pandas where it is installed.
+    # One statement for the batch: executemany inserts row by row, and binds through DuckDB's
+    # client (which imports pandas); the warehouse connection writes the values in instead.
     row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
     with transaction(con):
         con.execute(
-            inline(
-                "delete from traffic_log where partition_date = ? and batch_id = ?",
-                [day, batch_id],
-            )
+            "delete from traffic_log where partition_date = ? and batch_id = ?", [day, batch_id]
         )
         if records:
-            values = [value for record in records for value in record.row()]
-            insert = f"insert into traffic_log ({', '.join(COLUMNS)}) values "
-            con.execute(inline(insert + ", ".join(row for _ in records), values))
+            rows = ", ".join(row for _ in records)
+            con.execute(
+                f"insert into traffic_log ({', '.join(COLUMNS)}) values {rows}",
+                [value for record in records for value in record.row()],
+            )

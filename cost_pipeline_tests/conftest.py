@@ -31,11 +31,14 @@ simulator_error_rate when the provider simulator is installed).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +49,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+
+# A test that forgets to choose its own COST_PIPELINE_HOME writes here, never into the checkout's
+# ./.cost_pipeline, where `make demo` keeps its warehouse and exports (nor a home set in the shell).
+os.environ["COST_PIPELINE_HOME"] = tempfile.mkdtemp(prefix="cost-pipeline-tests-home-")
+atexit.register(shutil.rmtree, os.environ["COST_PIPELINE_HOME"], ignore_errors=True)
 
 PUBLIC_KEY = "pk-lf-local"
 SECRET_KEY = "sk-lf-local"

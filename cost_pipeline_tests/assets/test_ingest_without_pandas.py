@@ -5,6 +5,7 @@ the SQL instead (warehouse/inline_params.py)."""
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -70,6 +71,7 @@ def run_without_pandas(serve_local, tmp_path, scope: str) -> dict:
         text=True,
         timeout=120,
         check=True,
+        env={**os.environ, "COST_PIPELINE_HOME": str(tmp_path / "home")},  # the exports' root
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -88,6 +90,7 @@ def test_the_models_checks_and_export_run_without_importing_pandas(serve_local, 
     outcome = run_without_pandas(serve_local, tmp_path, "chain")
     assert {"stg_generations", "spend_by_feature_team", "spend_export"} <= set(outcome["steps"])
     assert outcome["checks"], outcome  # the checks evaluated in the same process
+    assert list((tmp_path / "home" / "exports").rglob("spend_by_feature_team.parquet"))
     assert (outcome["success"], outcome["rows_loaded"], outcome["pandas_imported"]) == (
         True,
         2500,

@@ -54,7 +54,7 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, Decimal):
         return _decimal_literal(value)
     if isinstance(value, str):
-        return _string_literal(value)
+        return _string_literal(str.__str__(value))  # the text itself, whatever the subclass
     if isinstance(value, datetime):
         kind = "timestamp" if value.tzinfo is None else "timestamptz"
         return f"'{value.isoformat(sep=' ')}'::{kind}"

@@ -4,6 +4,7 @@ no value, however hostile, changes the statement around it."""
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import IntEnum, StrEnum
 
 import duckdb
 import pytest
@@ -177,3 +178,19 @@ def test_what_cannot_be_bound_exactly_is_refused(sql, params, problem):
 def test_a_decimal_with_a_positive_exponent_keeps_its_value():
     # DuckDB's own binding reads Decimal("1E+3") as 1.000; the literal is the number.
     assert con.execute(f"select {sql_literal(Decimal('1E+3'))}").fetchone() == (Decimal(1000),)
+
+
+def test_a_subclass_value_is_written_as_its_plain_value():
+    class Colour(IntEnum):
+        RED = 1
+
+    class Team(StrEnum):
+        ADS = "ads'team"
+
+    sql = inline("select ?, ?, ?", [Colour.RED, Team.ADS, NumpyLikeFloat(1.5)])
+    assert con.execute(sql).fetchone() == (1, "ads'team", 1.5)
+
+
+class NumpyLikeFloat(float):  # as numpy's float64, whose repr names its type
+    def __repr__(self) -> str:
+        return f"np.float64({float(self)})"

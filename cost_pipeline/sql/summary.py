@@ -50,7 +50,7 @@ def summarize_stage(
     """
     relation = quote_identifier(stage)
     columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
-    summed = [name for name in SUMMED_COLUMNS if name in columns and with_totals]
+    summed = [name for name in SUMMED_COLUMNS if name in columns] if with_totals else []
     # Exact sums per day (DECIMAL stays Decimal), added up here for the totals: a `grouping
     # sets` query evaluated a view model twice (+4 s over 10M rows of stg_generations).
     sums = "".join(f", coalesce(sum({quote_identifier(n)}), 0)" for n in summed)

@@ -158,9 +158,13 @@ def inline(sql: str, params: Params = None) -> str:
         if kind == "sql":
             out.append(text)
             continue
-        key: str | int = len(used) if kind == "positional" else text
-        if kind == "numbered":
+        key: str | int
+        if kind == "positional":
+            key = len(used)  # ? takes the next value
+        elif kind == "numbered":
             key = int(text) - 1
+        else:
+            key = text
         value = _value_for(params, kind, key)
         used.add(key)
         out.append(f" {sql_literal(value)} ")

@@ -8,6 +8,7 @@ rather than guessed: a value written into the wrong place would change the state
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Kind = Literal["sql", "positional", "numbered", "named"]
@@ -15,6 +16,9 @@ Kind = Literal["sql", "positional", "numbered", "named"]
 _IDENTIFIER_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _IDENTIFIER_CHARS = _IDENTIFIER_START | frozenset("0123456789")
 _DIGITS = frozenset("0123456789")
+_NOT_BEFORE_A_PLACEHOLDER = _IDENTIFIER_CHARS | {"$"}  # a$b and $$ are not placeholders
+# Where the lexer has something to decide; it jumps over everything else in one search.
+_NEXT_SIGNIFICANT = re.compile(r"""['"?$]|--|/\*""")
 
 
 class PlaceholderError(ValueError):
@@ -31,7 +35,8 @@ def placeholder_tokens(sql: str) -> list[tuple[Kind, str]]:
         if end > start:
             tokens.append(("sql", sql[start:end]))
 
-    while i < n:
+    while (found := _NEXT_SIGNIFICANT.search(sql, i)) is not None:
+        i = found.start()
         char = sql[i]
         if char == "'" and _escape_prefix_before(sql, i):
             i = _closing_escape_quote(sql, i)
@@ -49,7 +54,7 @@ def placeholder_tokens(sql: str) -> list[tuple[Kind, str]]:
             flush(i)
             tokens.append(("positional", "?"))
             i = start = i + 1
-        elif char == "$" and not (i > 0 and sql[i - 1] in _IDENTIFIER_CHARS | {"$"}):
+        elif char == "$" and not (i > 0 and sql[i - 1] in _NOT_BEFORE_A_PLACEHOLDER):
             j = i + 1
             charset = _DIGITS if j < n and sql[j] in _DIGITS else _IDENTIFIER_CHARS
             while j < n and sql[j] in charset:

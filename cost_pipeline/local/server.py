@@ -37,11 +37,9 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def write_runtime_file(config: ServerConfig, port: int) -> str:
-    base_url = f"http://{url_host(config.host)}:{port}"
+def write_runtime_file(config: ServerConfig, port: int, base_url: str) -> None:
     info = {"base_url": base_url, "port": port, "pid": os.getpid(), "admin_key": config.admin_key}
     write_private_file(config.runtime_file, orjson.dumps(info).decode())
-    return base_url
 
 
 def run_server(
@@ -50,7 +48,10 @@ def run_server(
     app = create_app(config, knobs)
 
     def on_listening(port: int) -> None:
-        announce(write_runtime_file(config, port))
+        base_url = f"http://{url_host(config.host)}:{port}"
+        # The banner first: whoever waits for the runtime file may read the whole banner then.
+        announce(base_url)
+        write_runtime_file(config, port, base_url)
 
     uv_config = uvicorn.Config(
         app,

@@ -21,6 +21,11 @@ from datetime import date, datetime
 import duckdb
 
 from cost_pipeline.warehouse.batch_result import BatchResult, window_progress
+from cost_pipeline.warehouse.day_ids import (
+    add_batch_hashes,
+    batch_meets_stored_hash,
+    ensure_day_hashes,
+)
 from cost_pipeline.warehouse.parse import fast_typed_sql, register_batch_pages
 from cost_pipeline.warehouse.spool import SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters, record_checkpoint
@@ -72,6 +77,7 @@ def write_single_pass(
     """Write ``pages`` in one pass and commit; None (nothing written) when the batch needs the
     careful path."""
     register_batch_pages(conn, pages)
+    ensure_day_hashes(conn, day)
     conn.execute("begin")
     try:
         result = _write(conn, day, pages, loaded_at, counters)
@@ -111,20 +117,8 @@ def _write(
         f"(select id from raw_generations where {_THIS_BATCH})",
         batch,
     )
-    # Earlier copies of these ids (an overlapping window, a re-run) give way to this batch's,
-    # unless Langfuse updated the stored copy later: then the batch's copy is the stale one.
-    conn.execute(_SUPERSEDED_SQL, batch)
-    replaced, stale = conn.execute(
-        "select count(*) filter (where loaded_at <> $loaded_at), "
-        "count(*) filter (where loaded_at = $loaded_at) from superseded",
-        {"loaded_at": loaded_at},
-    ).fetchone()
-    if replaced or stale:  # none on a first load: no second pass over the day
-        conn.execute(
-            "delete from raw_generations as r using superseded as s where r.partition_date = "
-            "$day and r.id = s.id and r.loaded_at = s.loaded_at",
-            {"day": day},
-        )
+    replaced, stale = _supersede_earlier_copies(conn, day, loaded_at)
+    add_batch_hashes(conn, day, loaded_at)
     loaded = inserted - stale
     after = replace(
         counters, pages=counters.pages + len(pages), rows_loaded=counters.rows_loaded + loaded
@@ -143,6 +137,30 @@ def _write(
         counters=after,
         single_pass=True,
     )
+
+
+def _supersede_earlier_copies(
+    conn: duckdb.DuckDBPyConnection, day: date, loaded_at: datetime
+) -> tuple[int, int]:
+    """Earlier copies of the batch's ids (an overlapping window, a re-run) give way to the
+    batch's, unless Langfuse updated the stored copy later: then the batch's copy is the stale
+    one. Returns (stored copies replaced, batch copies that were stale)."""
+    if not batch_meets_stored_hash(conn, day, loaded_at):
+        return 0, 0  # no id stored before (day_ids.py): the common case, no scan of the day's ids
+    batch = {"day": day, "loaded_at": loaded_at}
+    conn.execute(_SUPERSEDED_SQL, batch)
+    replaced, stale = conn.execute(
+        "select count(*) filter (where loaded_at <> $loaded_at), "
+        "count(*) filter (where loaded_at = $loaded_at) from superseded",
+        {"loaded_at": loaded_at},
+    ).fetchone()
+    if replaced or stale:
+        conn.execute(
+            "delete from raw_generations as r using superseded as s where r.partition_date = "
+            "$day and r.id = s.id and r.loaded_at = s.loaded_at",
+            {"day": day},
+        )
+    return replaced, stale
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: object) -> int:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import duckdb
 
 from cost_pipeline.warehouse.batch_result import BatchResult, window_progress
+from cost_pipeline.warehouse.day_ids import forget_day_hashes
 from cost_pipeline.warehouse.parse import StagedBatch, stage_batch
 from cost_pipeline.warehouse.single_pass import write_single_pass
 from cost_pipeline.warehouse.spool import SpooledPage
@@ -47,6 +48,8 @@ def write_carefully(
     """Stage every row of ``pages``, then reject, deduplicate and upsert them in one transaction."""
     # Staging only fills temp tables, and it may try a statement that fails (the typed read on
     # an odd page): DuckDB aborts a transaction on any error, so stage before it begins.
+    # Its rows reach the day without their id hashes: the next one-pass batch rebuilds them.
+    forget_day_hashes(conn)
     try:
         staged = stage_batch(conn, pages, loaded_at)
         with transaction(conn):

@@ -34,19 +34,6 @@ def ensure_day_hashes(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     conn.execute("insert into stored_id_hashes_day values (?)", [day])
 
 
-def batch_meets_stored_hash(
-    conn: duckdb.DuckDBPyConnection, day: date, loaded_at: datetime
-) -> bool:
-    """Whether any id of the batch written with ``loaded_at`` hashes like an id stored before."""
-    row = conn.execute(
-        # A batch's rows are those of the day with its loaded_at (single_pass.py).
-        "select exists (select 1 from stored_id_hashes where h in (select hash(id) "
-        "from raw_generations where partition_date = ? and loaded_at = ?))",
-        [day, loaded_at],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def add_batch_hashes(conn: duckdb.DuckDBPyConnection, day: date, loaded_at: datetime) -> None:
     conn.execute(
         "insert into stored_id_hashes select hash(id) from raw_generations "

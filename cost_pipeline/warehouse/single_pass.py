@@ -21,11 +21,7 @@ from datetime import date, datetime
 import duckdb
 
 from cost_pipeline.warehouse.batch_result import BatchResult, window_progress
-from cost_pipeline.warehouse.day_ids import (
-    add_batch_hashes,
-    batch_meets_stored_hash,
-    ensure_day_hashes,
-)
+from cost_pipeline.warehouse.day_ids import add_batch_hashes, ensure_day_hashes
 from cost_pipeline.warehouse.parse import fast_typed_sql, register_batch_pages
 from cost_pipeline.warehouse.spool import SpooledPage
 from cost_pipeline.warehouse.state import LoadCounters, record_checkpoint
@@ -45,6 +41,19 @@ def _insert_sql() -> str:
 
 # Only this batch's rows carry its loaded_at.
 _THIS_BATCH = "partition_date = $day and loaded_at = $loaded_at"
+
+
+# The batch's repeated ids, its newest start time, and whether any of its ids hashes like one
+# stored before it (day_ids.py; only then is there an earlier copy to look for). Ids hash alike
+# at least as often as they repeat, so counting hashes lets no repeated id through.
+_BATCH_FIGURES_SQL = f"""
+with fresh as (select hash(id) as h, start_time from raw_generations where {_THIS_BATCH})
+select
+    count(*) - count(distinct h),
+    max(start_time),
+    exists (select 1 from stored_id_hashes where stored_id_hashes.h in (select h from fresh))
+from fresh
+"""
 
 
 # For each id of this batch stored before, the copy that gives way (its loaded_at): the one
@@ -104,11 +113,7 @@ def _write(
 ) -> BatchResult | None:
     inserted = _count(conn, _insert_sql(), [[p.path for p in pages], loaded_at])
     batch = {"day": day, "loaded_at": loaded_at}
-    repeated, high_water = conn.execute(
-        f"select count(*) - count(distinct id), max(start_time) from raw_generations "
-        f"where {_THIS_BATCH}",
-        batch,
-    ).fetchone()
+    repeated, high_water, meets_stored = conn.execute(_BATCH_FIGURES_SQL, batch).fetchone()
     if repeated:
         return None  # which copy wins depends on page order: the careful path knows it
     # An id that is usable now is no longer a reject.
@@ -117,7 +122,7 @@ def _write(
         f"(select id from raw_generations where {_THIS_BATCH})",
         batch,
     )
-    replaced, stale = _supersede_earlier_copies(conn, day, loaded_at)
+    replaced, stale = (0, 0) if not meets_stored else _supersede_earlier_copies(conn, batch)
     add_batch_hashes(conn, day, loaded_at)
     loaded = inserted - stale
     after = replace(
@@ -140,25 +145,22 @@ def _write(
 
 
 def _supersede_earlier_copies(
-    conn: duckdb.DuckDBPyConnection, day: date, loaded_at: datetime
+    conn: duckdb.DuckDBPyConnection, batch: dict[str, object]
 ) -> tuple[int, int]:
     """Earlier copies of the batch's ids (an overlapping window, a re-run) give way to the
     batch's, unless Langfuse updated the stored copy later: then the batch's copy is the stale
     one. Returns (stored copies replaced, batch copies that were stale)."""
-    if not batch_meets_stored_hash(conn, day, loaded_at):
-        return 0, 0  # no id stored before (day_ids.py): the common case, no scan of the day's ids
-    batch = {"day": day, "loaded_at": loaded_at}
     conn.execute(_SUPERSEDED_SQL, batch)
     replaced, stale = conn.execute(
         "select count(*) filter (where loaded_at <> $loaded_at), "
         "count(*) filter (where loaded_at = $loaded_at) from superseded",
-        {"loaded_at": loaded_at},
+        {"loaded_at": batch["loaded_at"]},
     ).fetchone()
     if replaced or stale:
         conn.execute(
             "delete from raw_generations as r using superseded as s where r.partition_date = "
             "$day and r.id = s.id and r.loaded_at = s.loaded_at",
-            {"day": day},
+            {"day": batch["day"]},
         )
     return replaced, stale
 

@@ -3,7 +3,6 @@ wrote the day's rows before, a one-pass batch still replaces every earlier copy 
 
 from datetime import timedelta
 
-from cost_pipeline.warehouse.day_ids import batch_meets_stored_hash, ensure_day_hashes
 from cost_pipeline.warehouse.single_pass import write_single_pass
 from cost_pipeline.warehouse.state import ZERO_COUNTERS
 from cost_pipeline.warehouse.upsert import write_batch
@@ -47,19 +46,21 @@ def test_a_new_connection_finds_the_ids_an_earlier_one_stored(tmp_path, stager):
         assert copies(conn) == {"g0": 1, "g1": 1, "g2": 1, "g3": 1, "g4": 1, "h": 1}
 
 
-def test_a_batch_of_new_ids_meets_no_stored_hash_and_one_stored_id_does(tmp_path, stager):
+def searched_for_earlier_copies(conn) -> bool:
+    tables = conn.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    return ("superseded",) in tables
+
+
+def test_only_a_batch_whose_id_hashes_meet_a_stored_one_searches_the_day(tmp_path, stager):
     with open_warehouse(tmp_path / "w.duckdb") as conn:
-        body = page_bytes([observation(f"g{i}", START) for i in range(50)])
-        write_single_pass(conn, DAY.date(), stager.spool_pages([body]), LOADED_AT, ZERO_COUNTERS)
-        # Rows of a second batch, stored without going through the hashes.
+        first = page_bytes([observation(f"g{i}", START) for i in range(50)])
+        write_single_pass(conn, DAY.date(), stager.spool_pages([first]), LOADED_AT, ZERO_COUNTERS)
+        fresh = page_bytes([observation(f"n{i}", START) for i in range(50)])
         later = LOADED_AT + timedelta(seconds=1)
-        for ids, met in ((["n1", "n2"], False), (["n3", "g7"], True)):
-            conn.execute(
-                "insert into raw_generations by name select * replace "
-                "(unnest(?::varchar[]) as id, ?::timestamp as loaded_at) "
-                "from (from raw_generations limit 1)",
-                [ids, later],
-            )
-            ensure_day_hashes(conn, DAY.date())
-            assert batch_meets_stored_hash(conn, DAY.date(), later) == met
-            conn.execute("delete from raw_generations where loaded_at = ?", [later])
+        write_single_pass(conn, DAY.date(), stager.spool_pages([fresh]), later, ZERO_COUNTERS)
+        assert not searched_for_earlier_copies(conn)
+        again = page_bytes([observation("n7", START, model="newer"), observation("m", START)])
+        result = write_single_pass(conn, DAY.date(), stager.spool_pages([again]),
+                                   later + timedelta(seconds=1), ZERO_COUNTERS)  # fmt: skip
+        assert searched_for_earlier_copies(conn)
+        assert result is not None and (result.rows_loaded, result.rows_new) == (2, 1)

@@ -10,7 +10,9 @@ batches of a 1M day: a wasted search, never a missed copy).
 The table may hold more hashes than the day has ids (deleted copies leave theirs), never fewer:
 every batch adds its own in its transaction (rolled back with it), the careful path drops the
 table (it is rebuilt from the stored rows at the next batch), and it lives in the connection's
-temp schema, so a reopened connection starts from the stored rows again.
+temp schema, so a reopened connection starts from the stored rows again. It takes 8 MB per 1M
+ids of the load's memory_limit; past that limit its blocks go to the temp directory like any
+temp table's (5M hashes under a 20MB limit: spilled, probed correctly).
 """
 
 from __future__ import annotations

@@ -21,7 +21,11 @@ Measured on a 1M-generation day (BENCHMARKS.md, loader section):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import duckdb
 
 from cost_pipeline.warehouse.load_memory import DEFAULT_MEMORY_LIMIT_MB
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -53,3 +57,18 @@ def for_loading(warehouse: WarehouseResource) -> LoadingWarehouse:
             else None
         ),
     )
+
+
+@contextmanager
+def at_least_threads(conn: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
+    """Run a statement on ``threads`` DuckDB threads (or the connection's own, if more).
+
+    For a scan that runs alone, after the writing is done: the single-thread reasons above are
+    about sharing the cores with the fetchers and keeping file order while writing.
+    """
+    (before,) = conn.execute("select current_setting('threads')").fetchone()
+    conn.execute(f"set threads = {max(int(before), threads)}")
+    try:
+        yield
+    finally:
+        conn.execute(f"set threads = {int(before)}")

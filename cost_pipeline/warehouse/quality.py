@@ -21,7 +21,8 @@ from cost_pipeline.warehouse.loading_session import at_least_threads
 from cost_pipeline.warehouse.parse import USAGE_KEYS
 
 # The figures are one scan of the load's rows, run when nothing else is: two DuckDB threads halve
-# its wall at the same CPU (0.50 -> 0.26 s over 1M rows, BENCHMARKS.md, seventh session).
+# its wall for ~10% more CPU (0.55 -> 0.31 s over 1M rows, +0.05 CPU-s; bench.quality_threads,
+# BENCHMARKS.md, seventh session).
 FIGURES_THREADS = 2
 
 # A row's token classes, summed (rows loaded before the audio columns hold null there).

@@ -35,6 +35,7 @@ def test_side_by_side_loads_every_row_with_each_contender(tmp_path):
     run_module(
         "bench.loader_compare",
         *("--rows", "300", "--runs", "1", "--work-dir", str(tmp_path), "--out", str(out)),
+        "--keep",
     )
     data = json.loads(out.read_text())
     runs = data["sizes"]["300"]["runs"]
@@ -46,6 +47,16 @@ def test_side_by_side_loads_every_row_with_each_contender(tmp_path):
         assert result["peak_rss_mb"] > 0 and result["cpu_s"] > 0
     assert data["sizes"]["300"]["serving"]["rows"] == 300
     assert data["machine"]["nproc"] >= 1
+    (ours,) = tmp_path.glob("bench-ours-*/w.duckdb")
+    quality_figures_side_by_side(ours, data["day"])
+
+
+def quality_figures_side_by_side(warehouse: Path, day: str) -> None:
+    """bench.quality_threads runs the end-of-load figures over a loaded day on 1 and 2 threads."""
+    out = run_module(
+        "bench.quality_threads", "--warehouse", str(warehouse), "--day", day, "--rounds", "1"
+    )
+    assert [line.split(":")[0] for line in out.splitlines()] == ["threads=1", "threads=2"]
 
 
 def test_latency_scenarios_keep_the_budget_and_load_every_row(tmp_path):

@@ -1,0 +1,54 @@
+-- raw_generations with its random ids and JSON documents stored with ZSTD. DuckDB's own choice
+-- for them (dictionary + FSST) took ~1.1 CPU-s more per 1M generations to store, in a day file
+-- 8% larger: 189 MB against 174 MB (BENCHMARKS.md, seventh session). Every other column keeps
+-- DuckDB's choice. The columns and their order are those of migrations 002-004.
+-- Only applied to a file whose format can store ZSTD (schema.py): in an older format DuckDB
+-- would store these columns uncompressed instead.
+create table raw_generations_zstd (
+    id varchar not null using compression zstd,
+    trace_id varchar using compression zstd,
+    parent_observation_id varchar using compression zstd,
+    partition_date date not null,
+    start_time timestamp not null,
+    end_time timestamp,
+    completion_start_time timestamp,
+    type varchar,
+    name varchar,
+    level varchar,
+    status_message varchar,
+    version varchar,
+    environment varchar,
+    user_id varchar,
+    session_id varchar using compression zstd,
+    trace_name varchar,
+    release varchar,
+    tags varchar[],
+    model varchar,
+    model_id varchar,
+    uncached_input_tokens bigint,
+    cache_read_tokens bigint,
+    cache_write_tokens bigint,
+    cache_write_1h_tokens bigint,
+    visible_output_tokens bigint,
+    reasoning_tokens bigint,
+    reported_total_tokens bigint,
+    langfuse_total_cost decimal(38, 12),
+    langfuse_input_cost decimal(38, 12),
+    langfuse_output_cost decimal(38, 12),
+    latency_s double,
+    time_to_first_token_s double,
+    usage_details json using compression zstd,
+    cost_details json using compression zstd,
+    metadata json using compression zstd,
+    loaded_at timestamp not null,
+    updated_at timestamp,
+    input_audio_tokens bigint,
+    output_audio_tokens bigint,
+    derived_total_tokens bigint
+);
+
+insert into raw_generations_zstd select * from raw_generations;
+
+drop table raw_generations;
+
+alter table raw_generations_zstd rename to raw_generations;

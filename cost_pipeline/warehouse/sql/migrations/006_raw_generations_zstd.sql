@@ -1,7 +1,9 @@
--- raw_generations with its random ids and JSON documents stored with ZSTD. DuckDB's own choice
--- for them (dictionary + FSST) took ~1.1 CPU-s more per 1M generations to store, in a day file
--- 8% larger: 189 MB against 174 MB (BENCHMARKS.md, seventh session). Every other column keeps
--- DuckDB's choice. The columns and their order are those of migrations 002-004.
+-- raw_generations with its four random ids and its usage document stored with ZSTD: DuckDB's own
+-- choice for them (dictionary + FSST) took ~0.9 CPU-s more to store a day of 1M generations, for
+-- a file of about the same size (BENCHMARKS.md, seventh session). metadata and cost_details keep
+-- DuckDB's choice: the SQL models read them, and reading ZSTD documents raised the peak memory of
+-- the 10M-row model chain from ~570 to ~730 MB. The columns and their order are those of
+-- migrations 002-004.
 -- Only applied to a file whose format can store ZSTD (schema.py): in an older format DuckDB
 -- would store these columns uncompressed instead.
 create table raw_generations_zstd (
@@ -38,8 +40,8 @@ create table raw_generations_zstd (
     latency_s double,
     time_to_first_token_s double,
     usage_details json using compression zstd,
-    cost_details json using compression zstd,
-    metadata json using compression zstd,
+    cost_details json,
+    metadata json,
     loaded_at timestamp not null,
     updated_at timestamp,
     input_audio_tokens bigint,

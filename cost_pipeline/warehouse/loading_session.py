@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from cost_pipeline.warehouse.inline_params import sql_literal
 from cost_pipeline.warehouse.load_memory import DEFAULT_MEMORY_LIMIT_MB
 from cost_pipeline.warehouse.resource import WarehouseResource
 
@@ -67,8 +68,8 @@ def at_least_threads(conn: duckdb.DuckDBPyConnection, threads: int) -> Iterator[
     about sharing the cores with the fetchers and keeping file order while writing.
     """
     (before,) = conn.execute("select current_setting('threads')").fetchone()
-    conn.execute(f"set threads = {max(int(before), threads)}")
+    conn.execute(f"set threads = {sql_literal(max(int(before), threads))}")
     try:
         yield
     finally:
-        conn.execute(f"set threads = {int(before)}")
+        conn.execute(f"set threads = {sql_literal(int(before))}")

@@ -1,4 +1,4 @@
-"""Migration 006: raw_generations' ids and usage document stored with ZSTD where the file's
+"""Migration 006: raw_generations' ids stored with ZSTD where the file's
 format has it, every row and the column order kept; an older-format file is left as it was."""
 
 import duckdb
@@ -12,7 +12,6 @@ ZSTD_COLUMNS = {
     "trace_id",
     "parent_observation_id",
     "session_id",
-    "usage_details",
 }
 BEFORE_ZSTD = 5  # migrations applied by the loader before this one
 
@@ -51,8 +50,8 @@ def test_a_new_warehouse_file_stores_ids_and_documents_with_zstd(tmp_path):
         conn.execute(ROWS)
         found = compression_by_column(conn)
     assert {column for column, methods in found.items() if methods == {"ZSTD"}} == ZSTD_COLUMNS
-    # The other columns keep DuckDB's own choice (the models read metadata, cost_details).
-    assert not any("ZSTD" in found[column] for column in ("name", "metadata", "cost_details"))
+    # The other columns keep DuckDB's own choice.
+    assert not any("ZSTD" in found[column] for column in ("name", "metadata", "usage_details"))
 
 
 def test_an_existing_warehouse_is_rebuilt_with_every_row_its_columns_and_views(tmp_path):

@@ -1,9 +1,8 @@
--- raw_generations with its four random ids and its usage document stored with ZSTD: DuckDB's own
--- choice for them (dictionary + FSST) took ~0.9 CPU-s more to store a day of 1M generations, for
--- a file of about the same size (BENCHMARKS.md, seventh session). metadata and cost_details keep
--- DuckDB's choice: the SQL models read them, and reading ZSTD documents raised the peak memory of
--- the 10M-row model chain from ~570 to ~730 MB. The columns and their order are those of
--- migrations 002-004.
+-- raw_generations with its four random ids stored with ZSTD: DuckDB's own choice for them
+-- (dictionary + FSST) took ~0.75 CPU-s more to store a day of 1M generations, in a file ~5%
+-- smaller (BENCHMARKS.md, seventh session). The JSON documents keep DuckDB's choice: with ZSTD
+-- they were cheaper to store still, but the 10M-row model chain then peaked ~110-150 MB higher.
+-- The columns and their order are those of migrations 002-004.
 -- Only applied to a file whose format can store ZSTD (schema.py): in an older format DuckDB
 -- would store these columns uncompressed instead.
 create table raw_generations_zstd (
@@ -39,7 +38,7 @@ create table raw_generations_zstd (
     langfuse_output_cost decimal(38, 12),
     latency_s double,
     time_to_first_token_s double,
-    usage_details json using compression zstd,
+    usage_details json,
     cost_details json,
     metadata json,
     loaded_at timestamp not null,

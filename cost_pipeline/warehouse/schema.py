@@ -7,7 +7,6 @@ an applied one.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
@@ -40,8 +39,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
         if version in done:
             continue
         with transaction(conn):
-            if version != _ZSTD_COLUMNS or stores_zstd(conn):
-                conn.execute(read_sql(path))
+            conn.execute(read_sql(path))
             conn.execute(
                 "insert into schema_migrations values (?, ?, ?)",
                 [version, path, datetime.now(UTC).replace(tzinfo=None)],
@@ -50,24 +48,6 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
     if _PRICES_PER_DAY in applied:
         _price_stored_days(conn)
     return applied
-
-
-# Migration 006 rebuilds raw_generations with some columns in ZSTD. A file in a format before
-# v1.2.0 cannot store ZSTD (DuckDB would keep those columns uncompressed, 4x larger), nor can an
-# in-memory database or a service whose format is not a DuckDB file's: for them the migration is
-# recorded without changing the table, whose format never changes.
-_ZSTD_COLUMNS = 6
-_ZSTD_FROM = (1, 2, 0)
-
-
-def stores_zstd(conn: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the current database is a DuckDB file in a format with ZSTD columns."""
-    row = conn.execute(
-        "select tags from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
-    version = (row[0] or {}).get("storage_version", "") if row else ""
-    numbers = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)\+?", version)
-    return numbers is not None and tuple(map(int, numbers.groups())) >= _ZSTD_FROM
 
 
 # Migration 005 dropped the one-rate-per-model prices for rates per day; every stored day is

@@ -34,10 +34,14 @@ def main() -> None:
     with warehouse.get_connection() as conn:
         for _ in range(args.rounds):
             for threads in args.threads:
-                quality.FIGURES_THREADS = threads  # read at each call
                 cpu, wall = time.process_time(), time.perf_counter()
                 found = quality.input_quality(
-                    conn, args.day, datetime(1970, 1, 1), attribution_keys(), rows_accepted=0
+                    conn,
+                    args.day,
+                    datetime(1970, 1, 1),
+                    attribution_keys(),
+                    rows_accepted=0,
+                    threads=threads,
                 )
                 walls[threads].append(time.perf_counter() - wall)
                 cpus[threads].append(time.process_time() - cpu)

@@ -125,6 +125,7 @@ def input_quality(
     since: datetime,
     keys: AttributionKeys,
     rows_accepted: int,
+    threads: int = FIGURES_THREADS,
 ) -> InputQuality:
     """Figures over the rows of ``day`` written since ``since`` (this load).
 
@@ -138,7 +139,7 @@ def input_quality(
         "team_pointer": _pointer(keys.team),
         "unusual_name": _UNUSUAL_NAME,
     }
-    with at_least_threads(conn, FIGURES_THREADS):
+    with at_least_threads(conn, threads):
         row = conn.execute(_QUALITY_SQL, params).fetchone()
     written, without_usage, unclassified, not_object, unknown, unusual, models = row
     unclassified_keys = []

@@ -51,6 +51,13 @@ class IngestConfig(dg.Config):
         "network one sequential cursor already outruns the writer, and splitting would only "
         "add requests.",
     )
+    fetcher_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="Linux: fetch threads run this much lower in priority than the writer, "
+        "which they run ahead of, so the writer gets the core when both want it. 0: same.",
+    )
     max_retry_wait_s: float = Field(
         default=300.0,
         ge=0,
@@ -125,6 +132,7 @@ def _load_options(config: IngestConfig) -> LoadOptions:
             max_concurrency=config.max_concurrency,
             split_pages=config.split_pages,
             split_latency_s=config.split_latency_ms / 1000,
+            fetcher_nice=config.fetcher_nice,
             stop_after_pages=config.stop_after_pages,
         ),
     )

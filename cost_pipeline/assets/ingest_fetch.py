@@ -13,6 +13,7 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from cost_pipeline.assets.ingest_priority import lower_this_thread_priority
 from cost_pipeline.assets.ingest_types import PipelineOptions
 from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
 from cost_pipeline.langfuse.windows import PageTimes, SplitPolicy, WindowQueue, cursor_start_time
@@ -54,6 +55,7 @@ class WindowFetcher:
         """One fetcher thread: windows until none is left (or the load stops)."""
         error: BaseException | None = None
         try:
+            lower_this_thread_priority(self.options.fetcher_nice)
             while (task := windows.take(stop)) is not None:
                 try:
                     self._fetch_window(task, windows, out, stop)

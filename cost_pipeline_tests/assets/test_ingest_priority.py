@@ -80,7 +80,7 @@ def fetcher_nice_values(load: Callable[[], Any]) -> tuple[Any, list[tuple[str, i
     try:
         return load(), seen
     finally:
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)  # type: ignore[arg-type]  # typeshed wants a function
 
 
 @pytest.mark.parametrize("fetcher_nice", [4, 0])

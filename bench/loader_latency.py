@@ -1,13 +1,14 @@
 """A far network: serve-local adds 250 ms to every page; sequential paging vs sub-windows.
 
     uv run python -m bench.loader_latency --rows 1000000 --latency-ms 250 --runs 3 \
-        [--scenarios sequential budget unlimited]
+        [--scenarios sequential budget unlimited] [--run-config JSON]
 
 Scenarios (all the real raw_generations asset, one child process per run):
 - sequential: max_concurrency 1, one cursor through the day (the latency-bound baseline);
 - budget:     max_concurrency 8 within Langfuse Cloud's 1,000 requests/min (the default);
 - unlimited:  max_concurrency 16, no request budget (self-hosted Langfuse has no rate limit).
 The server's own counter (max read requests in any 60 s) shows the budget was kept.
+--run-config is merged into raw_generations' op config of every run (e.g. '{"fetcher_nice": 0}').
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine_description(),
         "rows": args.rows,
         "latency_ms": args.latency_ms,
+        "run_config": json.loads(args.run_config),
         "runs": {},
     }
     with serving(data_dir) as admin:
@@ -66,6 +68,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     str(settings["max_concurrency"]),
                     "--requests-per-minute",
                     str(settings["requests_per_minute"]),
+                    "--run-config",
+                    args.run_config,
                 ]
                 result = run_child(
                     name, "bench.contender_ours", command, admin, args.rows, scratch / "run.log"
@@ -121,6 +125,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=250.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
+    parser.add_argument("--run-config", default="{}", help="JSON merged into the op config")
     parser.add_argument("--work-dir", default=".cost_pipeline/bench")
     parser.add_argument("--out", default="bench/results/loader_latency.json")
     args = parser.parse_args()

@@ -55,8 +55,9 @@ class IngestConfig(dg.Config):
         default=5,
         ge=0,
         le=19,
-        description="Linux: fetch threads run this much lower in priority than the writer, "
-        "which they run ahead of, so the writer gets the core when both want it. 0: same.",
+        description="Linux: once pages come back faster than split_latency_ms, fetch threads "
+        "run this much lower in priority than the writer, which they then run ahead of, so "
+        "the writer gets the core when both want it. 0: same priority.",
     )
     max_retry_wait_s: float = Field(
         default=300.0,

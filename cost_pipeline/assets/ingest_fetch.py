@@ -55,7 +55,6 @@ class WindowFetcher:
         """One fetcher thread: windows until none is left (or the load stops)."""
         error: BaseException | None = None
         try:
-            lower_this_thread_priority(self.options.fetcher_nice)
             while (task := windows.take(stop)) is not None:
                 try:
                     self._fetch_window(task, windows, out, stop)
@@ -84,6 +83,9 @@ class WindowFetcher:
         pages = self.client.fetch_window(window, task.cursor, stop)
         for pages_read, page in enumerate(pages, start=1):
             typical = self._page_times.add(page.elapsed_s)
+            if typical is not None and typical < self.options.split_latency_s:
+                # Pages come back fast: the writer, not the network, sets the pace.
+                lower_this_thread_priority(self.options.fetcher_nice)
             split = None
             if self.options.split_windows:
                 split = self._split_policy.split(

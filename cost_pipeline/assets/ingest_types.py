@@ -43,7 +43,7 @@ class PipelineOptions:
     # re-fetches at most this much. 0.5 s made two-page batches on a far network: +20% CPU.
     batch_wait_s: float = 2.0
     idle_close_s: float = 1.0
-    fetcher_nice: int = 5  # how much lower fetch threads run than the writer (ingest_priority.py)
+    fetcher_nice: int = 5  # fetch threads below the writer on a fast network (ingest_priority.py)
     stop_after_pages: int | None = None
 
     @property

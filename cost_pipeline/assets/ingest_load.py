@@ -84,6 +84,11 @@ def load_partition(
         f"in {len(plan.windows)} window(s)"
     )
     with open_client() as client, PageSpool(options.spool_dir) as spool:
+        if spool.removed_leftovers:
+            log.info(
+                f"removed {len(spool.removed_leftovers)} page spool folder(s) left by loads that "
+                f"were killed, in {spool.directory.parent}"
+            )
         pipeline = IngestPipeline(
             day, client, loading, spool, options.pipeline, log, counters, memory
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cost_pipeline.warehouse.page_array import page_array
+from cost_pipeline.warehouse.spool_leftovers import owned_prefix, remove_abandoned_spools
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ def restore_whole_page(page: SpooledPage) -> bool:
 
 class PageSpool:
     def __init__(self, parent: str | None = None) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="cost-pipeline-pages-", dir=parent))
+        folder = Path(parent or tempfile.gettempdir())
+        # Folders of loads that were killed before they could remove theirs.
+        self.removed_leftovers = remove_abandoned_spools(folder)
+        self.directory = Path(tempfile.mkdtemp(prefix=owned_prefix(), dir=folder))
 
     def write(
         self,

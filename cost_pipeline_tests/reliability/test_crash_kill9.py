@@ -129,11 +129,14 @@ def server(tmp_path_factory):
 def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tmp_path):
     dagster_home = ensure_dagster_home(tmp_path / "dagster_home")
     home = tmp_path / "home"
+    spool_parent = tmp_path / "tmp"  # the runs' temp directory, where loads spool their pages
+    spool_parent.mkdir()
     env = {
         **os.environ,
         **server.env(),
         "DAGSTER_HOME": str(dagster_home),
         "COST_PIPELINE_HOME": str(home),
+        "TMPDIR": str(spool_parent),
     }
     database = home / "warehouse.duckdb"
     progress: list[int] = []
@@ -166,6 +169,7 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
 
     assert len(set(progress)) >= 3, f"kills did not land at different points: {progress}"
     assert progress == sorted(progress)  # committed work is never lost
+    assert list(spool_parent.glob("cost-pipeline-pages-*")), "no killed load left its pages"
     server.reset_stats()
     final = subprocess.run(
         MATERIALIZE,
@@ -185,5 +189,8 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
             [DAY],
         ).fetchone()[0]
     assert (status, last_mode) == ("complete", "resumed")
+    # The final load removed the folders of the killed ones, then its own.
+    assert "page spool folder(s) left by loads that were killed" in final.stdout + final.stderr
+    assert list(spool_parent.glob("cost-pipeline-pages-*")) == []
     rejected = set(ids_in(database, "rejected_generations", DAY))
     assert_exactly_the_truth(server, database, DAY, rejected=rejected)

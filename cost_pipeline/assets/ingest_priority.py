@@ -6,8 +6,9 @@ well ahead of it (the writer never waits for a page), so when both want the same
 writer should get it. Such a fetcher lowers its own scheduling priority (raises its nice value,
 which needs no privilege and on Linux is per thread): on the 2-core benchmark machine that took
 ~0.5 s off a 1M-generation load's ~13.5 s with serve-local on the same machine. On a far network
-the fetchers are the bottleneck (16 of them kept ~0.5 s longer niced), so they only give way once
-their pages come back fast (BENCHMARKS.md, eighth session).
+the fetchers are the bottleneck (lowered from their first page, the 16 fetchers of a load with
+250 ms per page took ~0.5 s longer), so a fetcher gives way only once pages come back fast
+(BENCHMARKS.md, eighth session).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ import shutil
 import socket
 from pathlib import Path
 
+import psutil
+
 PREFIX = "cost-pipeline-pages-"
 
 
@@ -28,12 +30,10 @@ def owned_prefix() -> str:
 
 def remove_abandoned_spools(parent: Path) -> list[Path]:
     """Remove this host's spool folders in ``parent`` whose process has ended; the removed."""
-    if os.name != "posix":
-        return []  # os.kill(pid, 0) would not just probe a process elsewhere
     host, removed = _host(), []
     for path in parent.glob(f"{PREFIX}{host}-*"):
         owner = _owner(path.name, host)
-        if owner is None or owner == os.getpid() or _alive(owner) or not path.is_dir():
+        if owner is None or owner == os.getpid() or not path.is_dir() or _in_use(path, owner):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
@@ -52,11 +52,16 @@ def _owner(name: str, host: str) -> int | None:
     return int(parts[1])
 
 
-def _alive(pid: int) -> bool:
+def _in_use(folder: Path, pid: int) -> bool:
+    """Whether the process that wrote ``folder`` may still run (as recovery/stale_runs.py
+    judges a run's process): gone, exited, or a reused pid started after the folder's last
+    page means no."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        started = process.create_time()
+        exited = process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+    except psutil.Error:
+        return True  # e.g. another user's process we may not inspect: leave its folder
+    return not exited and started <= folder.stat().st_mtime

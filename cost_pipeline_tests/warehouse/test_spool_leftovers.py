@@ -5,12 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from cost_pipeline.warehouse.spool import PageSpool
 from cost_pipeline.warehouse.spool_leftovers import PREFIX, owned_prefix
-
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="process probing is POSIX's")
 
 
 def ended_process_id() -> int:
@@ -58,3 +54,17 @@ def test_folders_that_may_be_in_use_are_kept(tmp_path):
         assert all(len(list(folder.iterdir())) == 2 for folder in kept)
     finally:
         live_child.communicate(b"")
+
+
+def test_a_folder_older_than_the_process_now_holding_its_pid_is_removed(tmp_path):
+    # The pid was reused: the running process started after the folder's last page.
+    reused = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                              stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        stale = spool_folder(tmp_path, this_host_prefix_for(reused.pid))
+        an_hour_ago = stale.stat().st_mtime - 3600
+        os.utime(stale, (an_hour_ago, an_hour_ago))
+        with PageSpool(str(tmp_path)) as spool:
+            assert spool.removed_leftovers == [stale]
+    finally:
+        reused.communicate(b"")

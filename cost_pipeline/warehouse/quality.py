@@ -68,7 +68,7 @@ select
         where model is null or model not in (select model from known)
     ) as rows_unknown_model,
     count(*) filter (
-        where list_bool_or(list_transform(names, name -> regexp_matches(name, $unusual_name)))
+        where list_bool_or(list_transform(names, lambda name: regexp_matches(name, $unusual_name)))
     ) as rows_unusual_names,
     list_sort(list(distinct model) filter (
         where model is not null and model not in (select model from known)

@@ -30,7 +30,7 @@ from (
         unnest(
             list_select(
                 from_json(data_array_of(content::json), '["JSON"]'),
-                list_transform(element_indexes, i -> i + 1)
+                list_transform(element_indexes, lambda i: i + 1)
             )
         ) as raw
     from page_text

@@ -67,7 +67,7 @@ usage_checked as (
             when not usage_clean and json_type(usage_details) = 'OBJECT'
                 then list_filter(
                     {{ usage_keys }},
-                    k -> not token_count_ok(usage_details -> ('$."' || k || '"'), {{ max_tokens }})
+                    lambda k: not token_count_ok(usage_details -> ('$."' || k || '"'), {{ max_tokens }})
                 )[1]
         end as bad_usage_key
     from typed
@@ -190,9 +190,9 @@ final as (
                     list_sum(list_transform(
                         list_filter(
                             map_entries(json_transform(usage_details, '"MAP(VARCHAR, JSON)"')),
-                            e -> coalesce(token_count(e.value) between 0 and {{ max_tokens }}, false)
+                            lambda e: coalesce(token_count(e.value) between 0 and {{ max_tokens }}, false)
                         ),
-                        e -> token_count(e.value)
+                        lambda e: token_count(e.value)
                     )),
                     0
                 )

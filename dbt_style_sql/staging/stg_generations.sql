@@ -103,14 +103,14 @@ renamed as (
             {{ blank_ends }}, '', 'g'
         ), '') as metadata_team,
         list_transform(
-            list_filter(tags, tag -> starts_with(tag, {{ feature_tag }})),
-            tag -> regexp_replace(
+            list_filter(tags, lambda tag: starts_with(tag, {{ feature_tag }})),
+            lambda tag: regexp_replace(
                 substr(tag, length({{ feature_tag }}) + 1), {{ blank_ends }}, '', 'g'
             )
         ) as feature_tags,
         list_transform(
-            list_filter(tags, tag -> starts_with(tag, {{ team_tag }})),
-            tag -> regexp_replace(
+            list_filter(tags, lambda tag: starts_with(tag, {{ team_tag }})),
+            lambda tag: regexp_replace(
                 substr(tag, length({{ team_tag }}) + 1), {{ blank_ends }}, '', 'g'
             )
         ) as team_tags,
@@ -140,7 +140,7 @@ renamed as (
         langfuse_total_cost,
         json_exists(cost_details, '$.total') as langfuse_cost_has_total,
         -- The keys it is itemised by, for the partial-cost check (flagged).
-        list_filter(json_keys(cost_details), key -> key <> 'total') as langfuse_cost_keys,
+        list_filter(json_keys(cost_details), lambda key: key <> 'total') as langfuse_cost_keys,
 
         ---------- timings
         partition_date,
@@ -156,8 +156,8 @@ attributed as (
 
     select
         *,
-        list_min(list_filter(feature_tags, value -> value <> '')) as tag_feature,
-        list_min(list_filter(team_tags, value -> value <> '')) as tag_team,
+        list_min(list_filter(feature_tags, lambda value: value <> '')) as tag_feature,
+        list_min(list_filter(team_tags, lambda value: value <> '')) as tag_team,
         -- Usage is a token count above 0 in some class: null, {} and all-zero usage are none.
         uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
         + visible_output_tokens + reasoning_tokens + output_audio_tokens > 0 as has_usage

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from cost_pipeline import settings
+from cost_pipeline.warehouse.dialect import reject_removed_syntax
 
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _RETRY_EVERY_S = 0.2
@@ -54,6 +55,7 @@ def read_only_connection(
                 raise WarehouseBusy(_busy_message(database, str(exc), wait_s)) from None
             time.sleep(_RETRY_EVERY_S)  # the writer holds the file for a batch at a time
     try:
+        reject_removed_syntax(conn)
         yield conn
     finally:
         conn.close()

@@ -31,6 +31,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from cost_pipeline import settings
+from cost_pipeline.warehouse.dialect import reject_removed_syntax
 from cost_pipeline.warehouse.inline_params import InliningConnection, sql_literal
 
 WRITER_POOL = "duckdb_writer"
@@ -104,15 +105,16 @@ class WarehouseResource(DuckDBResource):
     ) -> duckdb.DuckDBPyConnection:
         try:
             if not is_local_file(target):
-                return duckdb.connect(database=target, read_only=read_only, config=config)
+                conn = duckdb.connect(database=target, read_only=read_only, config=config)
+                with _closed_on_error(conn):
+                    reject_removed_syntax(conn)
+                return conn
             conn = duckdb.connect(":memory:", config=config)
-            try:
+            with _closed_on_error(conn):
+                reject_removed_syntax(conn)
                 options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
                 conn.execute(f"attach {sql_literal(target)} as {ATTACHED_AS} ({options})")
                 conn.execute(f"use {ATTACHED_AS}")
-            except BaseException:
-                conn.close()
-                raise
             return conn
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
@@ -130,6 +132,15 @@ class WarehouseResource(DuckDBResource):
             f"Cannot open the DuckDB warehouse {target!r}, set by {self.setting_name()}: "
             f"{type(exc).__name__}: {exc}.{hint}"
         )
+
+
+@contextmanager
+def _closed_on_error(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        conn.close()
+        raise
 
 
 _TOKEN_VALUE = re.compile(r"(token=)[^&;\s'\"]+", re.IGNORECASE)

@@ -42,6 +42,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import psutil
 
 from bench.cli_runs import DAGSTER, run_one, seeded_server
 from cost_pipeline.demo.dagster_home import DAGSTER_YAML, ensure_dagster_home
@@ -124,6 +125,35 @@ def wait_for(home: Path, run_ids: list[str], timeout_s: float = 900) -> list[dg.
     raise SystemExit(f"runs {run_ids} did not finish within {timeout_s} s")
 
 
+def stop_process_group(leader: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    """SIGTERM the daemon's process group and wait for every process in it, not the daemon
+    alone: its code server and run workers outlive it by a moment, writing to DAGSTER_HOME's
+    history/ while the work directory is already being removed."""
+    members = [p for p in psutil.process_iter() if _group_of(p) == leader.pid]
+    os.killpg(leader.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while alive := [p for p in members if _still_running(p)]:
+        if time.monotonic() > deadline:
+            for process in alive:
+                process.kill()
+        time.sleep(0.1)
+    leader.wait()
+
+
+def _group_of(process: psutil.Process) -> int | None:
+    try:
+        return os.getpgid(process.pid)
+    except ProcessLookupError:
+        return None
+
+
+def _still_running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE  # a zombie writes nothing any more
+    except psutil.NoSuchProcess:
+        return False
+
+
 def one_variant(variant: str, server_env: dict[str, str], work: Path, rows: int) -> dict[str, Any]:
     home = prepared_home(variant, work / "dagster_home")
     env = {**os.environ, **server_env, "DAGSTER_HOME": str(home), "COST_PIPELINE_HOME": str(work)}
@@ -143,12 +173,7 @@ def one_variant(variant: str, server_env: dict[str, str], work: Path, rows: int)
     try:
         records = wait_for(home, run_ids)
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait()
+        stop_process_group(daemon)
     cpu_s = cpu.seconds()
     failed = [r.dagster_run.run_id for r in records if r.dagster_run.status.value != "SUCCESS"]
     if failed:

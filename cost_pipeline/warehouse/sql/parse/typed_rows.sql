@@ -67,7 +67,8 @@ usage_checked as (
             when not usage_clean and json_type(usage_details) = 'OBJECT'
                 then list_filter(
                     {{ usage_keys }},
-                    lambda k: not token_count_ok(usage_details -> ('$."' || k || '"'), {{ max_tokens }})
+                    lambda k:
+                        not token_count_ok(usage_details -> ('$."' || k || '"'), {{ max_tokens }})
                 )[1]
         end as bad_usage_key
     from typed
@@ -190,7 +191,8 @@ final as (
                     list_sum(list_transform(
                         list_filter(
                             map_entries(json_transform(usage_details, '"MAP(VARCHAR, JSON)"')),
-                            lambda e: coalesce(token_count(e.value) between 0 and {{ max_tokens }}, false)
+                            lambda e:
+                                coalesce(token_count(e.value) between 0 and {{ max_tokens }}, false)
                         ),
                         lambda e: token_count(e.value)
                     )),

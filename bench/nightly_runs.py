@@ -27,9 +27,9 @@ directory), the harness itself is this checkout's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import tempfile
@@ -126,18 +126,26 @@ def wait_for(home: Path, run_ids: list[str], timeout_s: float = 900) -> list[dg.
 
 
 def stop_process_group(leader: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    """SIGTERM the daemon's process group and wait for every process in it, not the daemon
-    alone: its code server and run workers outlive it by a moment, writing to DAGSTER_HOME's
-    history/ while the work directory is already being removed."""
-    members = [p for p in psutil.process_iter() if _group_of(p) == leader.pid]
-    os.killpg(leader.pid, signal.SIGTERM)
+    """Stop the daemon's process group and wait for every process in it, not the daemon alone:
+    its code server and run workers outlive it by a moment, writing to DAGSTER_HOME's history/
+    while the work directory is already being removed, and a code server the daemon starts while
+    it is being stopped misses the first SIGTERM (one was left running after a smoke test)."""
+    terminated: set[int] = set()
     deadline = time.monotonic() + timeout_s
-    while alive := [p for p in members if _still_running(p)]:
-        if time.monotonic() > deadline:
-            for process in alive:
-                process.kill()
+    while alive := _group_members(leader.pid):
+        for process in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if time.monotonic() > deadline:
+                    process.kill()
+                elif process.pid not in terminated:
+                    process.terminate()
+                    terminated.add(process.pid)
         time.sleep(0.1)
     leader.wait()
+
+
+def _group_members(group: int) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter() if _group_of(p) == group and _still_running(p)]
 
 
 def _group_of(process: psutil.Process) -> int | None:

@@ -27,6 +27,7 @@ import duckdb
 import httpx
 import psutil
 
+from bench.machine_speed import probe_seconds
 from bench.serve_local_common import LOADER_FIELDS, running_server
 
 PUBLIC_KEY, SECRET_KEY = "pk-lf-local", "sk-lf-local"
@@ -157,6 +158,7 @@ class RunResult:
     bytes: int = 0
     max_requests_in_60s: int = 0
     server_cpu_s: float = 0.0
+    machine_probe_s: float | None = None  # bench/machine_speed.py just before the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -171,6 +173,7 @@ def run_child(
     contender: str, module: str, args: list[str], admin: Admin, rows: int, log: Path
 ) -> RunResult:
     """Run ``python -m module args`` and measure it; the child prints its result line last."""
+    probe = probe_seconds()
     admin.reset_stats()
     # Write back what earlier steps left dirty (a seeded store, saved pages, a previous run's
     # files): otherwise this run's commits wait behind that writeback in their fsyncs.
@@ -204,6 +207,7 @@ def run_child(
         bytes=int(stats["bytes_served"]),
         max_requests_in_60s=int(stats["max_read_requests_in_60s"]),
         server_cpu_s=admin.server_cpu_s() - server_cpu,
+        machine_probe_s=probe,
     )
     reported = _reported(log)
     result.rows_loaded = int(reported.pop("rows_loaded"))

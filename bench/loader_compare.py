@@ -130,7 +130,7 @@ def _line(rows: int, run: int, r: RunResult) -> str:
     return (
         f"N={rows:,} {r.contender} run {run + 1}: {r.wall_s:.1f} s, {r.rows_per_s:,.0f} gen/s, "
         f"{r.cpu_s:.1f} CPU-s{load}, peak RSS {r.peak_rss_mb:.0f} MB, {r.requests} requests, "
-        f"{r.bytes / max(r.rows_loaded, 1):,.0f} B/gen"
+        f"{r.bytes / max(r.rows_loaded, 1):,.0f} B/gen, machine probe {r.machine_probe_s:.3f} s"
     )
 
 
@@ -146,8 +146,8 @@ def _remove(folder: Path) -> None:
 def tables(data: dict[str, Any]) -> str:
     lines = [
         "| N | contender | wall s | generations/s | CPU-s (process) | CPU-s (load) | peak RSS MB "
-        "| requests | bytes/gen |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| requests | bytes/gen | machine probe s |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for rows, size in data["sizes"].items():
         for name, runs in size["runs"].items():
@@ -168,7 +168,7 @@ def _row(rows: int, name: str, runs: list[dict[str, Any]]) -> str:
     return (
         f"| {rows:,} | {LABELS[name]} | {col('wall_s')} | {col('rows_per_s', 0)} | "
         f"{col('cpu_s')} | {col('load_cpu_s')} | {col('peak_rss_mb', 0)} | "
-        f"{col('requests', 0)} | {fmt(bytes_per_gen, 0)} |"
+        f"{col('requests', 0)} | {fmt(bytes_per_gen, 0)} | {col('machine_probe_s', 3)} |"
     )
 
 

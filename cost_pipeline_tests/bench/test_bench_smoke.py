@@ -45,6 +45,7 @@ def test_side_by_side_loads_every_row_with_each_contender(tmp_path):
         assert result["rows_loaded"] == 300
         assert result["requests"] == 1  # one page of up to 1000 rows
         assert result["peak_rss_mb"] > 0 and result["cpu_s"] > 0
+        assert result["machine_probe_s"] > 0  # the VM's speed just before the run
     assert data["sizes"]["300"]["serving"]["rows"] == 300
     assert data["machine"]["nproc"] >= 1
     (ours,) = tmp_path.glob("bench-ours-*/w.duckdb")

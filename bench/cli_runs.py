@@ -40,6 +40,11 @@ class CliRun:
             self.child = subprocess.Popen(command, env=env, stdout=out, stderr=out)
         self.began = time.perf_counter()
 
+    def running(self) -> bool:
+        """Whether the command is still going, without reaping it (finish() measures it)."""
+        flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        return os.waitid(os.P_PID, self.child.pid, flags) is None
+
     def finish(self) -> Finished:
         _, status, usage = os.wait4(self.child.pid, 0)
         self.child.returncode = os.waitstatus_to_exitcode(status)

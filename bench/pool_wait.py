@@ -11,6 +11,10 @@ also queue behind each other, briefly: their steps take no time). Each waiter's 
 seconds (``os.wait4``, its step processes included) are set beside the same command run with the
 slot free, in the same session: the extra CPU over the extra wall time is the share of a core
 the wait keeps busy. A hold shorter than a run's start-up (~5 s) makes nobody wait.
+
+A waiter that queues just as the holder frees the slot can be left beside the free slot for good
+(a race in Dagster's pool queue); the parent wakes such a step as the project's sensor would
+and counts it in the holder's ``waiters_woken_from_stall``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+
 from bench.cli_runs import DAGSTER, CliRun, run_one, stopped_on_error
 from cost_pipeline.demo.dagster_home import ensure_dagster_home
+from cost_pipeline.recovery.stalled_pool_steps import wake_stalled_steps
 
 LOCATION = ("-m", "bench.pool_wait_location")
 WAITERS = {
@@ -60,8 +67,11 @@ def one_round(hold_s: float, work: Path, waiters: list[str]) -> dict[str, dict[s
                 raise SystemExit(f"the holding run ended early; its output:\n{log.read_text()}")
             time.sleep(0.05)
         runs += [CliRun(WAITERS[name], env, log) for name in waiters]  # both start at once
+        woken = wake_stalled_steps_until_done(runs, home)
         held_run, *blocked = (run.finish() for run in runs)
-    result: dict[str, dict[str, Any]] = {"holder": asdict(held_run)}
+    result: dict[str, dict[str, Any]] = {
+        "holder": {**asdict(held_run), "waiters_woken_from_stall": woken}
+    }
     for name, waited in zip(waiters, blocked, strict=True):
         waited_s = waited.wall_s - free[name].wall_s
         extra_cpu_s = waited.cpu_s - free[name].cpu_s
@@ -75,6 +85,18 @@ def one_round(hold_s: float, work: Path, waiters: list[str]) -> dict[str, dict[s
             "cores_busy_while_waiting": extra_cpu_s / waited_s if waited_s >= MIN_WAIT_S else None,
         }
     return result
+
+
+def wake_stalled_steps_until_done(runs: list[CliRun], home: Path) -> int:
+    """Play the daemon's ``wake_stalled_pool_steps`` sensor while the runs go on: a waiter that
+    queues just as the holder frees the slot is otherwise left beside it for good (a race in
+    Dagster's pool queue, recovery/stalled_pool_steps.py). Returns how many it woke."""
+    woken = 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        while any(run.running() for run in runs):
+            woken += len(wake_stalled_steps(instance))
+            time.sleep(0.5)
+    return woken
 
 
 def summary(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, float | None]]:

@@ -19,6 +19,7 @@ from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.assets.traffic import llm_traffic
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.schedules import daily_spend_job, daily_spend_schedule
+from cost_pipeline.sensors import wake_stalled_pool_steps
 from cost_pipeline.warehouse.resource import WarehouseResource
 
 defs = dg.Definitions(
@@ -26,6 +27,7 @@ defs = dg.Definitions(
     asset_checks=[*spend_checks, synthetic_traffic_canary],
     jobs=[daily_spend_job],
     schedules=[daily_spend_schedule],
+    sensors=[wake_stalled_pool_steps],
     resources={"warehouse": WarehouseResource(), "langfuse": LangfuseResource()},
     # Steps share one DuckDB writer pool, so parallel subprocesses would only wait on each
     # other; in-process runs skip a ~1.5 s interpreter start per step.

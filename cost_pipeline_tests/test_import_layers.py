@@ -20,9 +20,12 @@ ALLOWED: dict[str, set[str]] = {
     "export": BASE | {"sql", "warehouse"},
     "traffic": BASE | {"llm", "warehouse"},
     "schedules": BASE | {"warehouse"},
-    "recovery": set(),
+    "recovery": {"warehouse"},  # the writer pool's name
+    "sensors": {"recovery"},
     "assets": BASE | {"llm", "langfuse", "warehouse", "sql", "export", "traffic"},
-    "definitions": {"assets", "langfuse", "warehouse", "schedules", "settings", "partitions"},
+    "definitions": {
+        *("assets", "langfuse", "warehouse", "schedules", "sensors", "settings", "partitions"),
+    },
 }
 # Entry points that wire everything together (CLI commands, the demo) may import anything.
 TOP = {"cli", "demo", "__main__", "__init__"}

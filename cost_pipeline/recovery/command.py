@@ -1,16 +1,24 @@
-"""``cost-pipeline recover``: after a crash, free what dead runs still hold in DAGSTER_HOME."""
+"""``cost-pipeline recover``: after a crash, free what dead runs still hold in DAGSTER_HOME, and
+hand a free pool slot to a step Dagster's queue left waiting."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from cost_pipeline.recovery.stalled_pool_steps import QueuedStep
+
 
 @click.command("recover")
-@click.option("--dry-run", is_flag=True, help="Only list the stale runs; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Only list the stale runs and stalled steps; change nothing."
+)
 def recover(dry_run: bool) -> None:
-    """Mark runs whose process died (kill -9, OOM, power loss) failed and free their pool slots.
+    """Mark runs whose process died (kill -9, OOM, power loss) failed and free their pool slots;
+    hand a free pool slot to a step Dagster's pool queue left waiting beside it.
 
     Needed when later runs wait forever with "Step blocked by limit for pool duckdb_writer",
     or runs of daily_spend_job stay queued behind one that shows as started.
@@ -23,6 +31,7 @@ def recover(dry_run: bool) -> None:
         find_stale_runs,
         release_stale_runs,
     )
+    from cost_pipeline.recovery.stalled_pool_steps import stalled_steps, wake_stalled_steps
 
     if not os.environ.get("DAGSTER_HOME"):
         raise click.ClickException(
@@ -30,6 +39,10 @@ def recover(dry_run: bool) -> None:
             "(cost-pipeline dev uses $COST_PIPELINE_HOME/dagster_home)"
         )
     with dg.DagsterInstance.get() as instance:
+        # Any SQL instance: the slots and queue are in its storage, wherever the runs ran.
+        _report_stalled(
+            stalled_steps(instance) if dry_run else wake_stalled_steps(instance), dry_run
+        )
         try:
             stale = find_stale_runs(instance) if dry_run else release_stale_runs(instance)
         except NotALocalInstance as error:
@@ -44,3 +57,12 @@ def recover(dry_run: bool) -> None:
         click.echo(f"{verb} run {run.run_id} ({run.job_name}{day}): {run.reason}{slots}")
     if not dry_run:
         click.echo("Re-run those partitions: each load resumes from its last checkpoint.")
+
+
+def _report_stalled(stalled: list[QueuedStep], dry_run: bool) -> None:
+    verb = "would assign" if dry_run else "assigned"
+    for step in stalled:
+        click.echo(
+            f"{verb} the free {step.pool} slot to step {step.step_key} of run {step.run_id}: "
+            "it waited beside it (Dagster's pool queue missed it)"
+        )

@@ -149,6 +149,7 @@ def test_pool_wait_runs_a_holder_and_a_waiter(tmp_path):
     (only_round,) = data["rounds"]
     assert set(only_round) == {"holder", "in-process"}
     assert only_round["holder"]["wall_s"] >= 1  # it held the slot for --hold-s
+    assert only_round["holder"]["waiters_woken_from_stall"] in (0, 1)
     figures = only_round["in-process"]
     assert figures["free_cpu_s"] > 0 and figures["blocked_cpu_s"] > 0
     # A 1 s hold is shorter than a run's start-up: a share is reported only for a real wait.

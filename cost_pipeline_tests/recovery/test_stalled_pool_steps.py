@@ -8,6 +8,7 @@ free slots, then adds the step). Everything runs against a real SQLite instance.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -120,3 +121,31 @@ def test_recover_lists_then_wakes_a_stalled_step(tmp_path):
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert claimed(instance, WAITER)
     assert line not in recover()
+
+
+def test_a_running_daemon_wakes_a_stalled_step_through_the_sensor(tmp_path):
+    """The real `dagster-daemon` on the project's code location: its sensor daemon evaluates
+    wake_stalled_pool_steps, which assigns the slot. Nothing else could: no run exists, and
+    Dagster's own claims never hand it over (the first test)."""
+    from bench.nightly_runs import stop_process_group
+
+    home = ensure_dagster_home(tmp_path / "dagster_home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        queue_as_the_slot_is_freed(instance)
+        log = tmp_path / "daemon.log"
+        with log.open("wb") as out:
+            daemon = subprocess.Popen(
+                [str(Path(sys.executable).parent / "dagster-daemon"), "run"],
+                cwd=Path(__file__).resolve().parents[2],  # finds the location in pyproject.toml
+                env={**os.environ, "DAGSTER_HOME": str(home)},
+                stdout=out, stderr=out, start_new_session=True,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while stalled_steps(instance) and time.monotonic() < deadline:
+                assert daemon.poll() is None, log.read_text()[-3000:]
+                time.sleep(0.5)
+        finally:
+            stop_process_group(daemon)
+        assert stalled_steps(instance) == [], log.read_text()[-3000:]
+        assert claimed(instance, WAITER)

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 
 from cost_pipeline.demo.dagster_home import ensure_dagster_home
 from cost_pipeline.local.seed import seed_generations
+from cost_pipeline.recovery.stalled_pool_steps import wake_stalled_steps
 from cost_pipeline.warehouse.reader import WarehouseBusy, WarehouseMissing, read_only_connection
 from cost_pipeline_tests.conftest import start_serve_local
 from cost_pipeline_tests.reliability.support import assert_exactly_the_truth, ids_in, query
@@ -102,6 +104,22 @@ class BiReader(threading.Thread):
                     self.errors.append(f"{path.name}: {type(exc).__name__}: {exc}")
 
 
+def wait_waking_stalled_steps(
+    processes: list[subprocess.Popen[bytes]], dagster_home: Path, timeout_s: float
+) -> int:
+    """Wait for the runs, doing what the daemon's wake_stalled_pool_steps sensor does (these CLI
+    runs have no daemon): a step Dagster's pool queue leaves beside the free slot would
+    otherwise wait for good (recovery/stalled_pool_steps.py). Returns how many it woke."""
+    woken = 0
+    deadline = time.monotonic() + timeout_s
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        while any(process.poll() is None for process in processes):
+            assert time.monotonic() < deadline, f"runs still going after {timeout_s} s"
+            woken += len(wake_stalled_steps(instance))
+            time.sleep(0.5)
+    return woken
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with start_serve_local(tmp_path_factory.mktemp("backfill")) as srv:
@@ -134,7 +152,8 @@ def test_parallel_backfill_of_30_days_has_no_lock_errors_and_readers_see_whole_d
             )
     reader.start()
     try:
-        codes = [process.wait(timeout=400) for process in processes]
+        woken = wait_waking_stalled_steps(processes, dagster_home, timeout_s=400)
+        codes = [process.wait(timeout=10) for process in processes]
     finally:
         reader.stop.set()
         reader.join(30)
@@ -163,7 +182,7 @@ def test_parallel_backfill_of_30_days_has_no_lock_errors_and_readers_see_whole_d
     assert all("Read the exports under" in message for message in reader.busy)
     print(  # the figures RELIABILITY.md quotes
         f"reader: {len(reader.mart_seen)} mart day-totals read, {len(reader.busy)} busy, "
-        f"{len(reader.parquet_seen)} parquet day-totals read"
+        f"{len(reader.parquet_seen)} parquet day-totals read; stalled steps woken: {woken}"
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         statuses = Counter(run.status for run in instance.get_runs())

@@ -1,10 +1,10 @@
 """Hand a free pool slot to a step that Dagster's pool queue left waiting for it.
 
-Dagster (1.13, SQL instance storage) queues a step for a pool slot in two steps: it counts the
-slots nobody holds, then adds the step to the queue, marked "assigned" only if one was free. If a
-step of another run frees the slot between the two, the free hands the slot on to the steps
-already queued, which do not include this one yet; the step is then queued unassigned beside a
-free slot. It keeps polling ("Step still blocked by limit for pool duckdb_writer" every 5 minutes,
+Dagster (1.13.27 as locked, and 1.13.29, the newest on 2026-12-07; SQL instance storage) queues a
+step for a pool slot in two steps: it counts the slots nobody holds, then adds the step to the
+queue, marked "assigned" only if one was free. If a step of another run frees the slot between
+the two, the free hands the slot on to the steps already queued, which do not include this one
+yet; the step is then queued unassigned beside a free slot. It keeps polling ("Step still blocked by limit for pool duckdb_writer" every 5 minutes,
 a core busy) until some other step frees a slot, which never happens if no other run needs the
 pool. Seen in this project's test suite: ``bench.pool_wait``'s waiter, which starts just as the
 holder frees the slot, was still polling 15 minutes later.

@@ -1,7 +1,7 @@
 """``wake_stalled_pool_steps``: the daemon hands a free ``duckdb_writer`` slot to a step that
 Dagster's pool queue left waiting beside it (recovery/stalled_pool_steps.py).
 
-It requests no runs. Every 30 s it reads the pool's slots and queue (two small queries) and
+It requests no runs. Every 30 s it reads the pool's slots and queue (three small queries) and
 assigns a slot only when a step waits unassigned while a slot is free; without a daemon,
 ``cost-pipeline recover`` does the same once.
 """

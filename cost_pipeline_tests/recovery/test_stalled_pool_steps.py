@@ -45,7 +45,7 @@ def claimed(instance: dg.DagsterInstance, step: QueuedStep) -> bool:
 def test_a_step_queued_as_the_slot_is_freed_waits_until_woken(tmp_path):
     with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
         queue_as_the_slot_is_freed(instance)
-        # Dagster's own polling never gets it the free slot (if this starts passing, Dagster
+        # Dagster's own polling never gets it the free slot (should this start failing, Dagster
         # has fixed the race and the workaround can go).
         assert not any(claimed(instance, WAITER) for _ in range(3))
         assert stalled_steps(instance) == [WAITER]

@@ -37,7 +37,30 @@ def _metadata(result: CanaryResult) -> dict[str, dg.MetadataValue | int | str]:
         metadata["mismatched_ids"] = "none"
     if not result.traffic_logged:
         metadata["note"] = "no traffic_log table: llm_traffic has not run here"
+    if not result.passed:
+        metadata["summary"] = _summary(result)
     return metadata
+
+
+def _summary(result: CanaryResult) -> str:
+    problems = [
+        f"{len(ids)} {what}"
+        for ids, what in [
+            (result.missing, "missing from raw_generations"),
+            (result.wrong_day, "loaded under another day"),
+            (result.mismatched, "with other token counts than sent"),
+        ]
+        if ids
+    ]
+    summary = f"of {result.checked} calls sent: " + ", ".join(problems)
+    if result.missing:
+        # llm_traffic backdates its calls: a batch sent for a day that was loaded already lies
+        # before the incremental load's lookback window.
+        summary += (
+            "; if llm_traffic ran again after this day was loaded, materialize raw_generations "
+            'for it with {"full_refresh": true}'
+        )
+    return summary
 
 
 @daily_check(

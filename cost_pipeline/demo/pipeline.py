@@ -1,4 +1,10 @@
-"""Run daily_spend_job for a list of days in this process, with a progress display."""
+"""Run daily_spend_job for a list of days in this process, with a progress display.
+
+The demo's traffic is backdated into past days, so it reaches Langfuse long after the start
+times the loader's lookback expects. Two rules keep a second ``make demo`` exact: a day that
+already has a batch in ``traffic_log`` gets no new traffic, and every day is re-read whole
+(``full_refresh``), which costs nothing at the demo's ~120 calls a day.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cost_pipeline.traffic.log_table import days_with_batches
+from cost_pipeline.warehouse.reader import WarehouseMissing, read_only_connection
+
 TRAFFIC = [dg.AssetKey("llm_traffic")]
 CHAIN = [
     dg.AssetKey(name)
@@ -17,6 +26,7 @@ CHAIN = [
 ]
 # Dagster's own step-by-step log would bury the progress display; warnings still show.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+WHOLE_DAY = {**QUIET, "ops": {"raw_generations": {"config": {"full_refresh": True}}}}
 
 
 @dataclass
@@ -26,8 +36,15 @@ class ChainOutcome:
 
 
 def run_days(days: list[date], console: Console, instance: dg.DagsterInstance) -> ChainOutcome:
-    """Run llm_traffic for every day, then the rest of the chain day by day, on ``instance``."""
+    """Run llm_traffic for the days without traffic yet, then the chain for every day."""
     from cost_pipeline.definitions import defs  # imports every asset: only when running
+
+    sent_before = days_with_traffic(days)
+    if sent_before:
+        console.print(
+            f"{len(sent_before)} of these days already have traffic from an earlier demo "
+            "(traffic_log); no more is sent to them. `make clean` starts over."
+        )
 
     job = defs.resolve_job_def("daily_spend_job")
     outcome = ChainOutcome()
@@ -42,15 +59,16 @@ def run_days(days: list[date], console: Console, instance: dg.DagsterInstance) -
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        traffic = progress.add_task("llm_traffic: simulated LLM calls", total=len(days), day="")
-        for day in days:
+        unsent = [day for day in days if day not in sent_before]
+        traffic = progress.add_task("llm_traffic: simulated LLM calls", total=len(unsent), day="")
+        for day in unsent:
             progress.update(traffic, day=day.isoformat())
-            _run(job, instance, day, TRAFFIC)
+            _run(job, instance, day, TRAFFIC, QUIET)
             progress.advance(traffic)
         chain = progress.add_task("load, model, export", total=len(days), day="")
         for day in days:
             progress.update(chain, day=day.isoformat())
-            result = _run(job, instance, day, CHAIN)
+            result = _run(job, instance, day, CHAIN, WHOLE_DAY)
             outcome.rows_loaded += _rows_loaded(result)
             outcome.failed_checks += [
                 f"{day} {e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
@@ -62,13 +80,26 @@ def run_days(days: list[date], console: Console, instance: dg.DagsterInstance) -
     return outcome
 
 
+def days_with_traffic(days: list[date]) -> set[date]:
+    """Days an earlier demo (or llm_traffic run) already sent calls for, from the warehouse."""
+    try:
+        with read_only_connection() as con:
+            return days_with_batches(con, days[0], days[-1])
+    except WarehouseMissing:
+        return set()
+
+
 def _run(
-    job: dg.JobDefinition, instance: dg.DagsterInstance, day: date, selection: list[dg.AssetKey]
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    day: date,
+    selection: list[dg.AssetKey],
+    run_config: dict,
 ) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(
         partition_key=day.isoformat(),
         asset_selection=selection,
-        run_config=QUIET,
+        run_config=run_config,
         instance=instance,
         tags={"cost_pipeline/run": "demo"},
     )

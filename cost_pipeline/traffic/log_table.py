@@ -35,3 +35,17 @@ def replace_batch(
                 f"insert into traffic_log ({', '.join(COLUMNS)}) values {rows}",
                 [value for record in records for value in record.row()],
             )
+
+
+def days_with_batches(con: duckdb.DuckDBPyConnection, first: date, last: date) -> set[date]:
+    """The days from ``first`` to ``last`` that already have a logged batch."""
+    has_table = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'traffic_log'"
+    ).fetchone()
+    if not has_table or not has_table[0]:
+        return set()
+    rows = con.execute(
+        "select distinct partition_date from traffic_log where partition_date between ? and ?",
+        [first, last],
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -126,6 +126,9 @@ def test_canary_passes_then_names_a_tampered_call(pipeline):
     (evaluation,) = checked.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.metadata["missing_ids"].text == victim
+    summary = evaluation.metadata["summary"].text
+    assert summary.startswith(f"of {CALLS} calls sent: 1 missing from raw_generations;")
+    assert '{"full_refresh": true}' in summary
 
 
 def test_live_mode_sends_at_most_the_cap_and_only_to_keyed_providers(pipeline):

@@ -3,20 +3,30 @@
 #   make test   set up, lint, run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv from PATH, else the copy `make uv` puts in .tools/uv.
+UV_HOME := $(CURDIR)/.tools/uv
+UV := $(shell command -v uv 2>/dev/null || echo "$(UV_HOME)/bin/uv")
 export UV_LINK_MODE ?= copy
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test lint fmt dev bench clean
+.PHONY: uv setup demo test lint fmt dev bench clean
 
-# uv is bootstrapped with pip when missing; the lock file pins every version.
+# uv is bootstrapped with pip when missing. --target, not --user: a system Python marked as
+# externally managed (PEP 668: Debian 12, Ubuntu 23.04 and later) refuses --user installs, and
+# a private folder touches neither the system's packages nor the user's.
+uv:
+	@test -x "$(UV)" || $(PYTHON) -m pip install --quiet --target "$(UV_HOME)" uv || { \
+		echo "uv is not installed and '$(PYTHON) -m pip' could not install it: install uv" \
+			"(https://docs.astral.sh/uv/getting-started/installation/), or pip for $(PYTHON)" \
+			"(Debian/Ubuntu: apt install python3-pip), or run make with PYTHON=<another python3>"; \
+		exit 1; } >&2
+
+# The lock file pins every version.
 # --compile-bytecode: where Python may not write .pyc files (PYTHONDONTWRITEBYTECODE, as in many
 # containers and CI machines), every process would compile Dagster from source: ~2 s and ~40 MB
 # more per run, test and daemon process (BENCHMARKS.md). ~13 s on a new .venv, then ~0.4 s.
 # Not uv's compile-bytecode setting in pyproject.toml: that costs ~0.35 s on every `uv run`.
-setup:
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
-		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+setup: uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: setup

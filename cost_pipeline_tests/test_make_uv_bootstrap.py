@@ -17,13 +17,14 @@ MARKER_CHECK = (
 
 
 def _system_pythons() -> list[tuple[str, bool]]:
-    """(python, externally managed) for each python3 with pip outside this suite's venv."""
+    """(python, externally managed) for each python3 on this machine that has pip."""
     found: dict[str, bool] = {}
     for folder in ["/usr/bin", *os.environ.get("PATH", "").split(os.pathsep)]:
         python = shutil.which("python3", path=folder)
-        if not python or Path(python).resolve() == Path(sys.executable).resolve():
+        if not python:
             continue
-        python = os.path.realpath(python)  # /bin and /usr/bin are one folder on most systems
+        # Also makes a venv's python3 its base interpreter, and /bin and /usr/bin one folder.
+        python = os.path.realpath(python)
         if python in found:
             continue
         has_pip = subprocess.run([python, "-m", "pip", "--version"], capture_output=True)
@@ -36,7 +37,7 @@ def _system_pythons() -> list[tuple[str, bool]]:
 def test_make_uv_installs_uv_into_the_project_folder(tmp_path):
     pythons = _system_pythons()
     if not pythons:
-        pytest.skip("no python3 with pip outside the test venv to bootstrap uv with")
+        pytest.skip("no python3 with pip on this machine to bootstrap uv with")
     python, externally_managed = pythons[0]
     bin_dir = tmp_path / "bin"  # a PATH with make and nothing else: no uv to find
     bin_dir.mkdir()

@@ -29,8 +29,7 @@ class PageResult:
 def _metadata_expr(expand: tuple[str, ...], params: dict[str, Any]) -> str:
     """Truncated metadata, with the full values of the expandMetadata keys put back."""
     served = "m_trunc"
-    # Keys with quotes cannot be written as a SQLite JSON path label; they stay truncated.
-    for index, key in enumerate(k for k in expand if '"' not in k and "\\" not in k):
+    for index, key in enumerate(k for k in expand if _path_label_safe(k)):
         name = f"mpath{index}"
         params[name] = f'$."{key}"'
         full = f"json_extract(cast(m_over as text), :{name})"
@@ -47,6 +46,13 @@ def _metadata_expr(expand: tuple[str, ...], params: dict[str, Any]) -> str:
     if served != "m_trunc":
         served = f"(case when m_over is null then m_trunc else {served} end)"
     return f"""coalesce(',"metadata":' || {served}, '')"""
+
+
+def _path_label_safe(key: str) -> bool:
+    # Quotes and backslashes cannot be written in a SQLite JSON path label, and whether a control
+    # character matches depends on the SQLite release (3.40 no, 3.53 yes): such keys stay
+    # truncated on every release.
+    return not any(char in '"\\' or ord(char) < 0x20 for char in key)
 
 
 def _slices(wanted: list[bool]) -> list[tuple[str, str]]:

@@ -48,8 +48,9 @@ def serve_local(
 ) -> Iterator[RunningServer]:
     """Start ``cost-pipeline serve-local`` and yield once it listens; stop it on exit."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Not deleted first: it may belong to a server still running on this data dir, and a stale
+    # one cannot fool the wait, which looks for this process's pid in it.
     runtime_file = data_dir / "serve-local.json"
-    runtime_file.unlink(missing_ok=True)  # a stale file from a killed server must not fool us
     log_path = data_dir / "serve-local.log"
     env = {
         **os.environ,

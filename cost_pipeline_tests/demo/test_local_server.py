@@ -7,6 +7,7 @@ One test, one real server: starting serve-local costs seconds, so the start-fail
 import os
 
 import httpx
+import orjson
 import pytest
 
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
@@ -34,6 +35,11 @@ def test_server_lifecycle_start_failure_and_stop_after_an_error(tmp_path):
             serve_local(tmp_path / "second", port=port),
         ):
             pass
+        # The same data dir too: the failed start leaves the running server's file alone.
+        with pytest.raises(ServerStartError), serve_local(tmp_path / "data", port=port):
+            pass
+        runtime = orjson.loads((tmp_path / "data" / "serve-local.json").read_bytes())
+        assert runtime["pid"] == server.pid
 
         pid = server.pid
         raise RuntimeError("boom")

@@ -11,11 +11,14 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
 QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
-    assetNodes { assetKey { path } }
+    location { name } assetNodes { assetKey { path } }
     schedules { name cronSchedule scheduleState { status } } } } } }"""
 
 
@@ -91,6 +94,11 @@ def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
             "spend_by_feature_team", "spend_export",
         }  # fmt: skip
         assert repository["schedules"][0]["name"] == "daily_spend_schedule"
+        # The name workspace.yaml gives it, whatever the checkout's folder is called: a run
+        # launched with `dagster job launch -w workspace.yaml` names this location.
+        workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())
+        (entry,) = workspace["load_from"]
+        assert repository["location"]["name"] == entry["python_module"]["location_name"]
         assert "default_limit: 1" in (home / "dagster_home" / "dagster.yaml").read_text()
         assert httpx.get(f"{server['base_url']}/api/public/health", timeout=5).status_code == 200
 

@@ -15,6 +15,7 @@ from cost_pipeline.assets.canary import synthetic_traffic_canary
 from cost_pipeline.assets.checks import spend_checks
 from cost_pipeline.assets.export import spend_export
 from cost_pipeline.assets.ingest import raw_generations
+from cost_pipeline.assets.langfuse_count import langfuse_count
 from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.assets.traffic import llm_traffic
 from cost_pipeline.langfuse.resource import LangfuseResource
@@ -24,7 +25,7 @@ from cost_pipeline.warehouse.resource import WarehouseResource
 
 defs = dg.Definitions(
     assets=[llm_traffic, raw_generations, *sql_model_assets, spend_export],
-    asset_checks=[*spend_checks, synthetic_traffic_canary],
+    asset_checks=[*spend_checks, langfuse_count, synthetic_traffic_canary],
     jobs=[daily_spend_job],
     schedules=[daily_spend_schedule],
     sensors=[wake_stalled_pool_steps],

@@ -34,25 +34,31 @@ def _system_pythons() -> list[tuple[str, bool]]:
     return sorted(found.items(), key=lambda item: not item[1])  # externally managed first
 
 
-def test_make_uv_installs_uv_into_the_project_folder(tmp_path):
-    pythons = _system_pythons()
-    if not pythons:
-        pytest.skip("no python3 with pip on this machine to bootstrap uv with")
-    python, externally_managed = pythons[0]
-    bin_dir = tmp_path / "bin"  # a PATH with make and nothing else: no uv to find
-    bin_dir.mkdir()
-    (bin_dir / "make").symlink_to(shutil.which("make") or "/usr/bin/make")
+def make_uv(folder: Path, python: str | Path) -> subprocess.CompletedProcess[str]:
+    """`make uv` in ``folder`` with a PATH that holds make and nothing else: no uv to find."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "make").exists():
+        (bin_dir / "make").symlink_to(shutil.which("make") or "/usr/bin/make")
     env = {**os.environ, "PATH": str(bin_dir)}
-    env.pop("UV", None)
-
-    made = subprocess.run(
+    env.pop("UV", None)  # `uv run` exports it; the Makefile must not need it
+    return subprocess.run(
         ["make", "-f", str(MAKEFILE), "uv", f"PYTHON={python}"],
-        cwd=tmp_path,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         timeout=240,
     )
+
+
+def test_make_uv_installs_uv_into_the_project_folder(tmp_path):
+    pythons = _system_pythons()
+    if not pythons:
+        pytest.skip("no python3 with pip on this machine to bootstrap uv with")
+    python, externally_managed = pythons[0]
+
+    made = make_uv(tmp_path, python)
 
     assert made.returncode == 0, f"{python} (externally managed: {externally_managed})\n" + (
         made.stdout + made.stderr
@@ -60,35 +66,16 @@ def test_make_uv_installs_uv_into_the_project_folder(tmp_path):
     uv = tmp_path / ".tools" / "uv" / "bin" / "uv"
     version = subprocess.run([str(uv), "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("uv "), version.stderr
-    again = subprocess.run(  # installed once: the next make needs no pip (nor any Python)
-        ["make", "-f", str(MAKEFILE), "uv", "PYTHON=/bin/false"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = make_uv(tmp_path, "/bin/false")  # installed once: no pip (nor any Python) needed
     assert again.returncode == 0, again.stdout + again.stderr
 
 
 def test_without_pip_make_uv_says_what_to_install(tmp_path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "make").symlink_to(shutil.which("make") or "/usr/bin/make")
     no_pip = tmp_path / "python-without-pip"  # this suite's venv python, made by uv: no pip
     no_pip.write_text(f'#!/bin/sh\nexec {sys.executable} -I "$@"\n')
     no_pip.chmod(0o755)
-    env = {**os.environ, "PATH": str(bin_dir)}
-    env.pop("UV", None)
 
-    made = subprocess.run(
-        ["make", "-f", str(MAKEFILE), "uv", f"PYTHON={no_pip}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    made = make_uv(tmp_path, no_pip)
 
     assert made.returncode != 0
     assert "uv is not installed" in made.stderr

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
 
+from cost_pipeline import settings
+
 # Overridable so a deployment can backfill further back than the default history.
-PARTITIONS_START_DATE = os.environ.get("COST_PIPELINE_START_DATE", "2026-01-01")
+PARTITIONS_START_DATE = settings.partitions_start_date()
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
 

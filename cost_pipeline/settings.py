@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 LOCAL_PUBLIC_KEY = "pk-lf-local"
@@ -124,6 +125,24 @@ def unattributed_warn_share() -> float:
             f"COST_PIPELINE_UNATTRIBUTED_WARN_SHARE={raw!r}: expected a number in [0, 1]"
         )
     return share
+
+
+def partitions_start_date() -> str:
+    """The first daily partition, as YYYY-MM-DD.
+
+    Read when the code location is imported, so a bad value must say which setting to fix:
+    Dagster's own parse error names neither the variable nor where it came from.
+    """
+    raw = os.environ.get("COST_PIPELINE_START_DATE", "2026-01-01")
+    try:
+        # The format Dagster's DailyPartitionsDefinition parses, so what passes here loads there.
+        start = datetime.strptime(raw.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(
+            f"COST_PIPELINE_START_DATE={raw!r}: expected a date as YYYY-MM-DD (the first daily "
+            "partition, e.g. 2026-01-01)"
+        ) from None
+    return start.date().isoformat()
 
 
 def langfuse_requests_per_minute() -> int:

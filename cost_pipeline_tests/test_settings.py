@@ -43,3 +43,22 @@ def test_the_request_budget_comes_from_the_resource_else_the_environment(monkeyp
     monkeypatch.setenv("COST_PIPELINE_REQUESTS_PER_MINUTE", "thirty")
     with pytest.raises(ValueError, match="COST_PIPELINE_REQUESTS_PER_MINUTE='thirty'"):
         LangfuseResource().budget_per_minute()
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-13-01", "2026-02-30", "01/03/2026", "2026-01-01T00:00", ""]
+)
+def test_a_bad_start_date_names_the_variable_and_the_format(monkeypatch, value):
+    monkeypatch.setenv("COST_PIPELINE_START_DATE", value)
+    with pytest.raises(ValueError) as raised:
+        settings.partitions_start_date()
+    assert str(raised.value).startswith(f"COST_PIPELINE_START_DATE={value!r}: expected a date")
+    assert "YYYY-MM-DD" in str(raised.value)
+    assert raised.value.__suppress_context__  # strptime's own message would not name the setting
+
+
+def test_the_start_date_is_read_as_dagster_reads_it(monkeypatch):
+    monkeypatch.delenv("COST_PIPELINE_START_DATE", raising=False)
+    assert settings.partitions_start_date() == "2026-01-01"
+    monkeypatch.setenv("COST_PIPELINE_START_DATE", " 2025-6-1 ")
+    assert settings.partitions_start_date() == "2025-06-01"

@@ -25,6 +25,15 @@ from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def first_partition() -> date:
+    """COST_PIPELINE_START_DATE, checked before anything starts: a bad value would otherwise
+    surface as a traceback from deep inside the code location's import."""
+    try:
+        return date.fromisoformat(settings.partitions_start_date())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def demo_days(count: int, today: date | None = None) -> list[date]:
     """The last ``count`` complete UTC days, oldest first."""
     today = today or datetime.now(UTC).date()
@@ -40,14 +49,14 @@ def demo(days: int) -> None:
 
     from cost_pipeline.demo.pipeline import run_days
     from cost_pipeline.demo.report import print_spend, print_where_things_are
-    from cost_pipeline.partitions import PARTITIONS_START_DATE
 
     # Wide enough for the spend table and the copy-paste commands when output is not a terminal.
     console = Console(width=max(Console().width, 120))
     window = demo_days(days)
-    if window[0] < date.fromisoformat(PARTITIONS_START_DATE):
+    start = first_partition()
+    if window[0] < start:
         raise click.ClickException(
-            f"{window[0]} is before the first partition ({PARTITIONS_START_DATE}); "
+            f"{window[0]} is before the first partition ({start}); "
             "set COST_PIPELINE_START_DATE earlier"
         )
     home = settings.home_dir().resolve()
@@ -80,6 +89,7 @@ def demo(days: int) -> None:
 @click.option("--ui-port", default=3001, show_default=True, type=int)
 def dev(port: int, ui_host: str, ui_port: int) -> None:
     """Dagster UI (dg dev) with serve-local running in the background."""
+    first_partition()
     console = Console()
     home = settings.home_dir().resolve()
     dagster_home = ensure_dagster_home(home / "dagster_home")

@@ -7,6 +7,7 @@ string concatenation inside SQLite instead of building and serialising a dict pe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,8 +73,18 @@ def split_groups(values: Mapping[str, Any]) -> Groups:
     }
 
 
+def dumps(value: Any) -> bytes:
+    """JSON bytes of ``value``; integers beyond orjson's 64 bits (a client's absurd usage, or a
+    total of such counts) are written exactly as well, so the span is stored, not refused."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode()
+
+
 def _encoded(group: dict[str, Any] | None) -> bytes:
-    return b"," + orjson.dumps(group)[1:-1] if group else b""
+    return b"," + dumps(group)[1:-1] if group else b""
 
 
 def encode_groups(groups: Groups) -> tuple[bytes, list[int], bytes]:
@@ -85,7 +96,7 @@ def encode_groups(groups: Groups) -> tuple[bytes, list[int], bytes]:
 def extra_fragment(values: Mapping[str, Any]) -> bytes:
     """Keys outside every group (only injected rows have them): served with the core group."""
     extra = {key: value for key, value in values.items() if key not in KNOWN_KEYS}
-    return b"," + orjson.dumps(extra)[1:-1] if extra else b""
+    return b"," + dumps(extra)[1:-1] if extra else b""
 
 
 def truncate_metadata(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -101,7 +112,7 @@ def truncate_metadata(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
                 continue
             text = value
         elif isinstance(value, dict | list):
-            text = orjson.dumps(value).decode()
+            text = dumps(value).decode()
         else:
             continue
         if len(text) > METADATA_VALUE_LIMIT:
@@ -119,5 +130,5 @@ def encode_metadata(metadata: Any, *, truncate: bool = True) -> tuple[bytes, byt
             overrides = {
                 key: metadata[key] for key, value in cut.items() if value is not metadata[key]
             }
-            return orjson.dumps(cut), orjson.dumps(overrides)
-    return orjson.dumps(metadata), None
+            return dumps(cut), dumps(overrides)
+    return dumps(metadata), None

@@ -50,9 +50,22 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+# Doubles hold every integer up to 2**53 exactly. A count beyond it (a client's absurd usage) is
+# stored in the metric columns as a float: SQLite's integers stop at 2**63 - 1 and its sum()
+# fails on overflow, so one such row would otherwise fail its batch, or the metrics API's sums.
+# The usage JSON the v2 API serves keeps the value exactly as sent.
+_EXACT_IN_FLOAT = 2**53
+
+
+def _column(value: int | float | None) -> int | float | None:
+    if type(value) is int and not -_EXACT_IN_FLOAT <= value <= _EXACT_IN_FLOAT:
+        return float(value)
+    return value
+
+
 def _number(value: Any) -> int | float | None:
     kind = type(value)
-    return value if kind is int or kind is float else None
+    return _column(value) if kind is int or kind is float else None
 
 
 def sum_keys_containing(details: Any, needle: str) -> int | float | None:
@@ -70,7 +83,7 @@ def sum_keys_containing(details: Any, needle: str) -> int | float | None:
 
 def _metric(given: Any, details: Any, needle: str) -> int | float | None:
     number = _number(given)
-    return number if number is not None else sum_keys_containing(details, needle)
+    return number if number is not None else _column(sum_keys_containing(details, needle))
 
 
 _NO_METADATA = object()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -132,6 +134,24 @@ def json_object(value: Any) -> Any:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
         return value
+
+
+def _has_float(value: Any) -> bool:
+    if type(value) is float:
+        return True
+    return isinstance(value, dict) and any(_has_float(item) for item in value.values())
+
+
+def json_object_exact(value: Any) -> Any:
+    """``json_object``, but integers beyond 64 bits stay integers: orjson reads them as floats,
+    which Langfuse's usage rule drops, so an absurd count would vanish instead of being stored
+    as sent (and then rejected by the loader with a reason)."""
+    parsed = json_object(value)
+    if isinstance(value, str) and _has_float(parsed):
+        # Valid JSON (orjson has just parsed it); only Python's 4300-digit cap can refuse it.
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return parsed
 
 
 def model_parameters(attributes: Mapping[str, Any], semconv: bool) -> dict[str, Any] | None:

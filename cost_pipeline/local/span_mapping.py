@@ -22,6 +22,7 @@ from cost_pipeline.local.span_fields import (
     first_text,
     io_text,
     json_object,
+    json_object_exact,
     model_parameters,
     normalize_environment,
     observation_type,
@@ -90,7 +91,7 @@ def _level(attributes: Mapping[str, Any], status_code: int) -> str:
 def _usage(attributes: Mapping[str, Any], semconv: bool) -> dict[str, int]:
     declared = attributes.get("langfuse.observation.usage_details")
     if declared is not None:
-        return normalize_usage_details(json_object(declared))
+        return normalize_usage_details(json_object_exact(declared))
     return usage_from_semconv(attributes) if semconv else {}
 
 

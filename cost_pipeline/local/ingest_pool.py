@@ -3,8 +3,8 @@
 Mapping a span is ~40 us of Python; with the GIL one process maps ~25,000 spans/s at best.
 A batch of SDK size (512 spans) is split across worker processes (one per core), each
 decoding the body and mapping its share; the server process then writes all rows in a single
-transaction, so a batch stays all-or-nothing and is committed before the 200. Small batches
-(most tests, light traffic) are mapped in-process: no worker is ever started for them.
+transaction, committed before the 200. Small batches (most tests, light traffic) are mapped
+in-process: no worker is ever started for them.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from cost_pipeline.local.ingest import IngestRequest, rows_for_export
+from cost_pipeline.local.ingest import IngestRequest, MappedExport, rows_for_export
 from cost_pipeline.local.otlp_decode import is_protobuf
 from cost_pipeline.local.store import Store
 from cost_pipeline.local.timefmt import now_ms
@@ -65,10 +64,8 @@ class IngestPool:
             and is_protobuf(request.content_type)
         )
 
-    async def rows(
-        self, request: IngestRequest, delay_s: float
-    ) -> tuple[list[tuple[Any, ...]], bool]:
-        """(rows, whether worker processes mapped them)."""
+    async def rows(self, request: IngestRequest, delay_s: float) -> tuple[MappedExport, bool]:
+        """(rows and spans left out, whether worker processes mapped them)."""
         if not self._use_pool(request):
             return await run_in_threadpool(rows_for_export, request, delay_s), False
         ingested = now_ms()
@@ -86,15 +83,19 @@ class IngestPool:
         except BrokenProcessPool:
             self.close()  # a worker died (OOM, killed): start afresh next time
             return await run_in_threadpool(rows_for_export, request, delay_s, ingested), False
-        return [row for part in parts for row in part], True
+        mapped = MappedExport()
+        for part in parts:
+            mapped.extend(part)
+        return mapped, True
 
     async def ingest(
         self, store: Store, request: IngestRequest, delay_s: float
-    ) -> tuple[int, bool]:
-        """Store one export in one transaction; (spans stored, mapped by workers?)."""
-        rows, pooled = await self.rows(request, delay_s)
-        await run_in_threadpool(store.write, rows)
-        return len(rows), pooled
+    ) -> tuple[int, list[str], bool]:
+        """Store one export in one transaction; (spans stored, why any span was left out,
+        mapped by workers?)."""
+        mapped, pooled = await self.rows(request, delay_s)
+        await run_in_threadpool(store.write, mapped.rows)
+        return len(mapped.rows), mapped.rejected, pooled
 
     def close(self) -> None:
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,11 +11,13 @@ from starlette.responses import Response
 from cost_pipeline.local.config import EMULATED_VERSION, PROJECT_ID, PROJECT_NAME
 from cost_pipeline.local.errors import ApiError, invalid_request, json_response
 from cost_pipeline.local.ingest import IngestRequest
+from cost_pipeline.local.otlp_response import export_response
 from cost_pipeline.local.otlp_types import OtlpError
 from cost_pipeline.local.read_guard import admit_read
 from cost_pipeline.local.state import ServerState
 
 MAX_INGESTION_VERSION = 4
+log = logging.getLogger(__name__)
 
 
 async def health(request: Request) -> Response:
@@ -52,7 +56,7 @@ async def otel_traces(request: Request) -> Response:
         sdk_version=request.headers.get("x-langfuse-sdk-version"),
     )
     try:
-        stored, pooled = await state.ingest_pool.ingest(
+        stored, rejected, pooled = await state.ingest_pool.ingest(
             state.store, ingest, state.faults.knobs.visibility_delay_s
         )
     except OtlpError as exc:
@@ -61,8 +65,11 @@ async def otel_traces(request: Request) -> Response:
     state.stats.add("batches_ingested")
     state.stats.add("batches_mapped_by_workers", int(pooled))
     state.stats.add("spans_ingested", stored)
+    state.stats.add("spans_rejected", len(rejected))
+    if rejected:
+        log.warning("OTLP export: %s span(s) not stored: %s", len(rejected), "; ".join(rejected))
     # Only now, after the commit, is the batch acknowledged.
-    return json_response({})
+    return json_response(export_response(rejected))
 
 
 async def _json_body(request: Request) -> object:

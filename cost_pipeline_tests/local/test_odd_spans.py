@@ -1,5 +1,6 @@
-"""Absurd token counts never cost their batch: they are stored exactly as sent, and the loader
-rejects them with a reason."""
+"""One odd span never costs its batch: absurd token counts are stored exactly as sent (the loader
+rejects them with a reason), and a span serve-local cannot store is left out and reported in
+OTLP's partial_success while the rest of the export is stored."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 
 from cost_pipeline_tests.conftest import start_serve_local
 from cost_pipeline_tests.local.otlp_builders import (
+    OTLP_PATH,
     OtlpSpan,
     generation,
+    json_body,
     post_protobuf,
     read_trace,
 )
@@ -73,6 +76,20 @@ def test_a_batch_mapped_by_worker_processes_keeps_its_odd_span(api, server):
         I64_MAX + 10
     )
     assert all(read_trace(api, span.trace_hex, fields="core") for span in spans[::50])
+
+
+def test_a_span_that_cannot_be_stored_is_reported_and_the_others_are_stored(api, server):
+    kept, lost = generation("kept"), generation("lost")
+    lost.trace_id = kept.trace_id
+    lost.start_ns = 10**25  # OTLP/JSON times are decimal strings: year 316889355, beyond SQLite
+    before = server.stats().get("spans_rejected", 0)
+    response = api.post(OTLP_PATH, json=json_body([kept, lost]))
+    assert response.status_code == 200, response.text
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1"  # int64: a string in the protobuf JSON mapping
+    assert partial["errorMessage"].startswith(f"span {lost.id_hex}: start time")
+    assert set(read_trace(api, kept.trace_hex, fields="core")) == {kept.id_hex}
+    assert server.stats()["spans_rejected"] == before + 1
 
 
 def test_injected_rows_with_absurd_counts_are_stored_as_given(api, server):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from cost_pipeline import settings
 from cost_pipeline.partitions import daily_asset
 from cost_pipeline.traffic.log_table import replace_batch
 from cost_pipeline.traffic.targets import resolve_mode, resolve_targets
@@ -82,15 +83,21 @@ def llm_traffic(
     )
     # The provider SDKs and Langfuse's (~75 MB, ~2 s to import) load only when traffic is sent,
     # not in every process that loads the code location (a raw_generations run, the UI).
-    from cost_pipeline.traffic.runner import run_partition
+    from cost_pipeline.assets.traffic_keys import check_langfuse_keys
+    from cost_pipeline.traffic.runner import run_partition, traffic_langfuse
 
     targets = resolve_targets(resolve_mode(config.mode), max_live_calls=config.max_live_calls)
     context.log.info("llm_traffic: %s mode, %s", targets.mode, dict(targets.providers))
+    connection = settings.langfuse_connection()
+    langfuse = traffic_langfuse(connection)
+    check_langfuse_keys(langfuse, connection)
     totals: Counter[str] = Counter()
     last: PartitionTraffic | None = None
     for key in context.partition_keys:
         day = date.fromisoformat(key)
-        traffic = run_partition(workload, day, targets, batch_id=context.run.run_id)
+        traffic = run_partition(
+            workload, day, targets, batch_id=context.run.run_id, langfuse=langfuse
+        )
         # The warehouse connection is held only for this write, never during HTTP calls.
         with warehouse.get_connection() as con:
             replace_batch(con, day, context.run.run_id, traffic.records)

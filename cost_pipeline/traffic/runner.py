@@ -36,13 +36,13 @@ class PartitionTraffic:
         return sum(1 for record in self.records if record.recorded.level == "ERROR")
 
 
-def traffic_langfuse() -> Langfuse:
-    """A client for the configured Langfuse (LANGFUSE_* env vars).
+def traffic_langfuse(connection: settings.LangfuseConnection | None = None) -> Langfuse:
+    """A client for the configured Langfuse (LANGFUSE_* env vars unless ``connection``).
 
     Explicit rather than ``get_client()``: with several Langfuse projects in one process that
     returns a disabled client, and synthetic traffic must never be dropped silently.
     """
-    connection = settings.langfuse_connection()
+    connection = connection or settings.langfuse_connection()
     return Langfuse(
         public_key=connection.public_key,
         secret_key=connection.secret_key,
@@ -123,5 +123,9 @@ def run_partition(
             except (openai.APIError, anthropic.APIError) as exc:
                 # Already recorded as an ERROR generation by the wrapper; keep going.
                 logger.info("call %s (%s) failed: %s", call.index, call.model.name, exc)
+    # flush() cannot tell whether Langfuse accepted the spans: OpenTelemetry's batch processor
+    # drops the exporter's result (a 401 or 5xx only reaches the OTLP exporter's log, "Failed to
+    # export span batch code: 401") and force_flush() returns True regardless, and the SDK's
+    # flush() returns nothing. Hence llm_traffic's key check before sending, and the canary.
     lf.flush()
     return traffic

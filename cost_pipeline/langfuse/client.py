@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
@@ -46,6 +47,15 @@ _CURSOR_REPEAT_REFETCHES = 2
 
 class WarningLog(Protocol):
     def warning(self, msg: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an attempt failed in a way another attempt may not."""
+
+    text: str
+    retry_after: float | None = None  # what the server asked to wait, if it did
+    throttled: bool = False  # a 429: the rate limit, not the network
 
 
 class ObservationsClient:
@@ -143,25 +153,26 @@ class ObservationsClient:
         stop: threading.Event | None = None,
     ) -> Page:
         """One page, retried on rate limits, server errors, timeouts, drops and cut bodies."""
-        attempt = 0
+        attempt = throttled = 0
         while True:
             attempt += 1
-            problem, retry_after = self._attempt(window, cursor, stop)
-            if isinstance(problem, Page):
-                return problem
+            outcome = self._attempt(window, cursor, stop)
+            if isinstance(outcome, Page):
+                return outcome
+            throttled += outcome.throttled
             if attempt >= self.policy.max_attempts:
                 raise LangfuseUnavailableError(
-                    f"Langfuse request failed {attempt} times in a row "
-                    f"(window {window.describe()}); last problem: {problem}. Check that "
-                    f"LANGFUSE_BASE_URL ({self.connection.base_url}) is reachable from here, or "
-                    "raise the run config's max_attempts / max_retry_wait_s for a flaky "
-                    "network; the next run resumes from the last checkpoint"
+                    self._messages.gave_up(
+                        attempt, window.describe(), outcome.text, outcome.throttled, throttled
+                    )
                 )
-            self.wait_before_retry(attempt, problem, retry_after=retry_after, stop=stop)
+            self.wait_before_retry(
+                attempt, outcome.text, retry_after=outcome.retry_after, stop=stop
+            )
 
     def _attempt(
         self, window: ObservationWindow, cursor: str | None, stop: threading.Event | None = None
-    ) -> tuple[Page | str, float | None]:
+    ) -> Page | Problem:
         if self.budget is not None:
             try:
                 self.stats.add_budget_wait(self.budget.acquire(stop))
@@ -172,15 +183,15 @@ class ObservationsClient:
             response, body = self._get(window.params(cursor))
         except httpx.TimeoutException as exc:
             self.stats.count_request(0, ok=False)
-            return f"timed out ({type(exc).__name__})", None
+            return Problem(f"timed out ({type(exc).__name__})")
         except httpx.UnsupportedProtocol as exc:  # a setting, not a glitch: retrying cannot help
             raise LangfuseRequestError(self._messages.unsupported_url(exc)) from exc
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
-            return self._messages.scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+            return Problem(self._messages.scrub(f"connection failed ({type(exc).__name__}: {exc})"))
         if response is None:  # like a cut page: ask again
             self.stats.count_request(0, ok=False)
-            return self._messages.undecodable(body), None
+            return Problem(self._messages.undecodable(body))
         status = response.status_code
         if status == 200 and is_html(response):
             self.stats.count_request(len(body), ok=False)
@@ -190,17 +201,19 @@ class ObservationsClient:
                 page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
-                return self._messages.scrub(f"invalid page: {exc}"), None
+                return Problem(self._messages.scrub(f"invalid page: {exc}"))
             self.stats.count_request(len(body), ok=True)
-            return page, None
+            return page
         self.stats.count_request(len(body), ok=False, throttled=status == 429)
         if status in (401, 403):
             raise LangfuseAuthError(self._messages.auth(status, body))
         if 300 <= status < 400:
             raise LangfuseRequestError(self._messages.redirect(status, response))
         if status in RETRYABLE_STATUS:
-            return f"HTTP {status}: {self._messages.server_text(body)}", _retry_after(
-                response, body
+            return Problem(
+                f"HTTP {status}: {self._messages.server_text(body)}",
+                _retry_after(response, body),
+                throttled=status == 429,
             )
         raise LangfuseRequestError(self._messages.refused(status, body))
 

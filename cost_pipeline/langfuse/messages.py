@@ -11,6 +11,7 @@ import orjson
 
 from cost_pipeline import settings
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
+from cost_pipeline.langfuse.retry import PACE_ADVICE
 from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
 
 # How much of a server's error text goes into our messages.
@@ -35,6 +36,25 @@ class FailureMessages:
         return self.scrub(
             f"a response's body does not match its Content-Encoding header: {reason}; "
             "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
+        )
+
+    def gave_up(
+        self, attempts: int, window: str, last: str, last_throttled: bool, throttled: int
+    ) -> str:
+        """A request's attempts ran out: blame the rate limit when it caused the last failure or
+        most of them (more attempts over a "flaky network" would only be throttled again)."""
+        head = f"Langfuse request failed {attempts} times in a row (window {window}); "
+        resume = "; the next run resumes from the last checkpoint"
+        if last_throttled or 2 * throttled > attempts:
+            return (
+                f"{head}{throttled} of them were rate-limited (HTTP 429) by your Langfuse plan's "
+                f"request limit, last problem: {last}. To stop being throttled, {PACE_ADVICE}, "
+                f"or raise the run config's max_attempts / max_retry_wait_s{resume}"
+            )
+        return (
+            f"{head}last problem: {last}. Check that LANGFUSE_BASE_URL "
+            f"({self._connection.base_url}) is reachable from here, or raise the run config's "
+            f"max_attempts / max_retry_wait_s for a flaky network{resume}"
         )
 
     def server_text(self, body: bytes) -> str:

@@ -17,6 +17,11 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Longer server-requested waits are cut to this; it is far past any retry budget, so the load
 # still gives up with the usual message, without printing an absurd number.
 MAX_RETRY_AFTER_S = 86_400.0
+# What every failure that rate limiting ends in advises: the fix is pacing, not the network.
+PACE_ADVICE = (
+    "set COST_PIPELINE_REQUESTS_PER_MINUTE (or the langfuse resource's requests_per_minute) to "
+    "your Langfuse plan's limit (Hobby: 30) so the load paces itself"
+)
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,7 @@ class RequestStats:
             if self.retry_wait_s + extra > policy.max_total_wait_s:
                 advice = "raise max_retry_wait_s in the raw_generations run config"
                 if "HTTP 429" in reason:
-                    advice = (
-                        "set COST_PIPELINE_REQUESTS_PER_MINUTE (or the langfuse resource's "
-                        "requests_per_minute) to your Langfuse plan's limit (Hobby: 30) so the "
-                        f"load paces itself, or {advice}"
-                    )
+                    advice = f"{PACE_ADVICE}, or {advice}"
                 raise LangfuseUnavailableError(
                     f"giving up: the next wait ({delay_s:.1f}s) would exceed the retry budget of "
                     f"{policy.max_total_wait_s:.0f}s (already waited {self.retry_wait_s:.1f}s over "

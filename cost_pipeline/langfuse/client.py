@@ -39,6 +39,7 @@ from cost_pipeline.langfuse.retry import (
     retry_after_seconds,
 )
 from cost_pipeline.langfuse.secrets import mask_key
+from cost_pipeline.langfuse.tls import tls_setting_problem
 
 USER_AGENT = "cost-pipeline/0.1 (langfuse v2 observations loader)"
 # A repeated cursor may be a glitch: ask again this many times before calling it a loop.
@@ -188,6 +189,8 @@ class ObservationsClient:
             raise LangfuseRequestError(self._messages.unsupported_url(exc)) from exc
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
+            if tls := tls_setting_problem(exc, self.connection.base_url):
+                raise LangfuseRequestError(self._messages.scrub(tls)) from exc
             return Problem(self._messages.scrub(f"connection failed ({type(exc).__name__}: {exc})"))
         if response is None:  # like a cut page: ask again
             self.stats.count_request(0, ok=False)

@@ -2,11 +2,13 @@
 
 serve-local only fails in the ways Langfuse does; some faults come from what sits in between (a
 proxy echoing the request's headers into an error page, a broken Content-Encoding), so a test
-lists the exact responses here. Answers are served in order; the last one repeats.
+lists the exact responses here. Answers are served in order; the last one repeats. With ``tls``
+it speaks HTTPS (e.g. with a self-signed certificate, tls_certificate.py).
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,11 +71,21 @@ def _bind(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
 
 @contextmanager
 def crafted_server(
-    answers: list[Answer], *, public_key: str, secret_key: str
+    answers: list[Answer],
+    *,
+    public_key: str,
+    secret_key: str,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[CraftedServer]:
     crafted = CraftedServer(list(answers), public_key, secret_key)
     server = _bind(_handler(crafted))
-    crafted.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        # The handshake runs in accept(); a client that refuses the certificate only makes
+        # accept() fail, which socketserver ignores, so the server keeps serving.
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    crafted.base_url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     # A short poll interval only makes shutdown quick; requests are answered as they come.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

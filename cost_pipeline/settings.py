@@ -77,10 +77,13 @@ class LangfuseConnection:
             )
 
     def __repr__(self) -> str:
-        # Never let the secret reach a log line or an exception message.
+        # Never let the secret reach a log line or an exception message, even from the URL.
+        base_url = self.base_url
+        for key in (self.secret_key, self.public_key):
+            if key:
+                base_url = base_url.replace(key, mask_key(key))
         return (
-            f"LangfuseConnection(base_url={self.base_url!r}, "
-            f"public_key={mask_key(self.public_key)!r})"
+            f"LangfuseConnection(base_url={base_url!r}, public_key={mask_key(self.public_key)!r})"
         )
 
     __str__ = __repr__

@@ -22,6 +22,8 @@ def test_connection_repr_shows_neither_key(monkeypatch: pytest.MonkeyPatch) -> N
     for text in (repr(connection), str(connection), f"{connection}"):
         assert secret not in text and public not in text
         assert "pk-lf-…cdef" in text
+    pasted = settings.LangfuseConnection(f"http://127.0.0.1:3000/{secret}", public, secret)
+    assert secret not in repr(pasted) and "/sk-lf-…4321'" in repr(pasted)
 
 
 def test_local_state_follows_cost_pipeline_home(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -82,18 +82,19 @@ class ObservationsClient:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._messages = FailureMessages(connection)
-        self._http = httpx.Client(
-            base_url=connection.base_url,
-            auth=httpx.BasicAuth(connection.public_key, connection.secret_key),
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        )
+        with self._messages.leaving():  # httpx names the URL when it cannot parse it
+            self._http = httpx.Client(
+                base_url=connection.base_url,
+                auth=httpx.BasicAuth(connection.public_key, connection.secret_key),
+                timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            )
 
     def __repr__(self) -> str:
-        return (
+        return self._messages.scrub(
             f"ObservationsClient(base_url={self.connection.base_url!r}, "
             f"public_key={mask_key(self.connection.public_key)!r})"
         )
@@ -118,7 +119,8 @@ class ObservationsClient:
         """Every page of ``window``, starting after ``cursor`` (e.g. a checkpoint), in order."""
         seen: set[str] = {cursor} if cursor else set()
         while stop is None or not stop.is_set():
-            page = self._fetch_without_loop(window, cursor, seen, stop)
+            with self._messages.leaving():
+                page = self._fetch_without_loop(window, cursor, seen, stop)
             yield page
             if page.next_cursor is None:
                 return
@@ -154,6 +156,12 @@ class ObservationsClient:
         stop: threading.Event | None = None,
     ) -> Page:
         """One page, retried on rate limits, server errors, timeouts, drops and cut bodies."""
+        with self._messages.leaving():
+            return self._fetch_page(window, cursor, stop)
+
+    def _fetch_page(
+        self, window: ObservationWindow, cursor: str | None, stop: threading.Event | None
+    ) -> Page:
         attempt = throttled = 0
         while True:
             attempt += 1
@@ -190,8 +198,8 @@ class ObservationsClient:
         except httpx.TransportError as exc:
             self.stats.count_request(0, ok=False)
             if tls := tls_setting_problem(exc, self.connection.base_url):
-                raise LangfuseRequestError(self._messages.scrub(tls)) from exc
-            return Problem(self._messages.scrub(f"connection failed ({type(exc).__name__}: {exc})"))
+                raise LangfuseRequestError(tls) from exc
+            return Problem(f"connection failed ({type(exc).__name__}: {exc})")
         if response is None:  # like a cut page: ask again
             self.stats.count_request(0, ok=False)
             return Problem(self._messages.undecodable(body))
@@ -204,7 +212,7 @@ class ObservationsClient:
                 page = Page(window, cursor, next_cursor_of(body), body, time.monotonic() - sent)
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
-                return Problem(self._messages.scrub(f"invalid page: {exc}"))
+                return Problem(f"invalid page: {exc}")
             self.stats.count_request(len(body), ok=True)
             return page
         self.stats.count_request(len(body), ok=False, throttled=status == 429)
@@ -244,6 +252,7 @@ class ObservationsClient:
         stop: threading.Event | None = None,
     ) -> None:
         """Back off (booked against the load's retry budget); ``stop`` cuts the wait short."""
+        problem = self._messages.scrub(problem)  # it goes into the log and the budget's error
         with self._rng_lock:
             if retry_after is None:
                 delay = self.policy.backoff(retry_number, self._rng)

@@ -1,15 +1,22 @@
 """The messages of the loader's Langfuse failures: what went wrong and which setting to change,
-with every form of the API keys hidden (secrets.py)."""
+with every form of the API keys hidden (secrets.py).
+
+Messages are built freely (they name LANGFUSE_BASE_URL, which may itself hold a key pasted into
+its path or query) and hidden on the way out: every error leaves the client through
+``FailureMessages.leaving`` and every warning through ``scrub``.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import orjson
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.errors import LangfuseError, LangfuseRequestError
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
 from cost_pipeline.langfuse.retry import PACE_ADVICE
 from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
@@ -21,19 +28,40 @@ _SERVER_TEXT_CHARS = 300
 class FailureMessages:
     def __init__(self, connection: settings.LangfuseConnection) -> None:
         self._connection = connection
-        self._scrubber = Scrubber((connection.secret_key, connection.public_key))
-
-    def unsupported_url(self, error: Exception) -> str:
-        return self.scrub(
-            f"LANGFUSE_BASE_URL ({self._connection.base_url}) is not an http:// or https:// URL "
-            f"({error}): set it to the Langfuse host, e.g. https://cloud.langfuse.com"
+        self._scrubber = Scrubber(
+            (connection.secret_key, connection.public_key),
+            # serve-local's built-in keys are documented, not secret: a 401 says they were sent.
+            shown=(settings.LOCAL_SECRET_KEY, settings.LOCAL_PUBLIC_KEY),
         )
 
     def scrub(self, text: str) -> str:
         return self._scrubber.scrub(text)
 
+    @contextmanager
+    def leaving(self) -> Iterator[None]:
+        """Raise errors from the block with every key hidden in their text and their causes'.
+
+        An error that showed a key is raised anew without the original chained to it: Dagster
+        records the whole chain of an exception, so a cause would carry the key into the run's
+        events."""
+        try:
+            yield
+        except Exception as exc:
+            if all(self.scrub(text) == text for text in _texts_of_chain(exc)):
+                raise
+            message = self.scrub(str(exc))
+            if isinstance(exc, LangfuseError):
+                raise type(exc)(message) from None
+            raise LangfuseRequestError(f"{type(exc).__name__}: {message}") from None
+
+    def unsupported_url(self, error: Exception) -> str:
+        return (
+            f"LANGFUSE_BASE_URL ({self._connection.base_url}) is not an http:// or https:// URL "
+            f"({error}): set it to the Langfuse host, e.g. https://cloud.langfuse.com"
+        )
+
     def undecodable(self, reason: str) -> str:
-        return self.scrub(
+        return (
             f"a response's body does not match its Content-Encoding header: {reason}; "
             "a proxy between here and LANGFUSE_BASE_URL may be altering responses"
         )
@@ -90,7 +118,7 @@ class FailureMessages:
     def redirect(self, status: int, response: httpx.Response) -> str:
         location = response.headers.get("Location", "(no Location header)")
         plain = self._connection.base_url.startswith("http://")
-        return self.scrub(
+        return (
             f"LANGFUSE_BASE_URL ({self._connection.base_url}) answers with a redirect "
             f"(HTTP {status}) to {location}: set LANGFUSE_BASE_URL to the host it names"
             + (
@@ -103,7 +131,7 @@ class FailureMessages:
         )
 
     def html_page(self) -> str:
-        return self.scrub(
+        return (
             f"LANGFUSE_BASE_URL ({self._connection.base_url}) answered the observations API with "
             "an HTML page, not JSON: it points at a web page (a sign-in page, a proxy, the "
             "Langfuse UI behind another path) rather than the Langfuse API host. Set it to the "
@@ -119,6 +147,15 @@ class FailureMessages:
                 "that LANGFUSE_BASE_URL points at the Langfuse host, without a path."
             )
         return f"Langfuse refused GET {url} (HTTP {status}): {self.server_text(body)}.{hint}"
+
+
+def _texts_of_chain(error: BaseException) -> Iterator[str]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield str(current)
+        current = current.__cause__ or current.__context__
 
 
 def is_html(response: httpx.Response) -> bool:

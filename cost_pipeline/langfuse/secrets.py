@@ -43,13 +43,16 @@ def _basic_forms(user: str, password: str) -> list[str]:
 
 
 class Scrubber:
-    """Hides ``secrets`` (raw, URL-encoded, and as Basic credentials of every pair) in text."""
+    """Hides ``secrets`` (raw, URL-encoded, and as Basic credentials of every pair) in text.
 
-    def __init__(self, secrets: Iterable[str | None]) -> None:
+    Keys in ``shown`` (public ones) may appear as themselves, but not inside a credential."""
+
+    def __init__(self, secrets: Iterable[str | None], shown: Iterable[str] = ()) -> None:
         keys = list(dict.fromkeys(s for s in secrets if s and len(s) >= _MIN_SECRET))
+        hidden = [key for key in keys if key not in set(shown)]
         # The raw key keeps its usual mask (prefix and last 4), which says which key it was.
-        forms: dict[str, str] = {key: mask_key(key) for key in keys}
-        for key in keys:
+        forms: dict[str, str] = {key: mask_key(key) for key in hidden}
+        for key in hidden:
             forms.setdefault(quote(key, safe=""), REDACTED)
         # Which key is the user and which the password is not known here: cover both orders.
         for user, password in permutations(keys, 2):

@@ -1,7 +1,7 @@
 from urllib.parse import quote
 
 from cost_pipeline.langfuse.resource import LangfuseResource
-from cost_pipeline.langfuse.secrets import describe_secret, mask_key, scrub
+from cost_pipeline.langfuse.secrets import Scrubber, describe_secret, mask_key, scrub
 from cost_pipeline_tests.langfuse.leaks import CREDENTIAL, leaked
 from cost_pipeline_tests.langfuse.leaks import PUBLIC as LEAK_PUBLIC
 from cost_pipeline_tests.langfuse.leaks import SECRET as LEAK_SECRET
@@ -51,3 +51,10 @@ def test_scrub_hides_a_piece_of_a_key_that_someone_else_cut():
     cleaned = scrub(text, [LEAK_SECRET, LEAK_PUBLIC])
     assert leaked(cleaned) == []
     assert cleaned.startswith("key starting [redacted]…")
+
+
+def test_a_key_that_may_be_shown_still_hides_the_credential_it_is_part_of():
+    # serve-local's built-in public key is documented; the Basic credential with it is not.
+    text = f"sent {LEAK_PUBLIC} as Authorization: Basic {CREDENTIAL}"
+    cleaned = Scrubber([LEAK_SECRET, LEAK_PUBLIC], shown=[LEAK_PUBLIC]).scrub(text)
+    assert cleaned == f"sent {LEAK_PUBLIC} as Authorization: Basic [redacted]"

@@ -19,7 +19,13 @@ from cost_pipeline import settings
 from cost_pipeline.langfuse.errors import LangfuseError, LangfuseRequestError
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
 from cost_pipeline.langfuse.retry import PACE_ADVICE
-from cost_pipeline.langfuse.secrets import CLIP_SCAN_FACTOR, Scrubber, describe_secret, mask_key
+from cost_pipeline.langfuse.secrets import (
+    CLIP_SCAN_FACTOR,
+    Scrubber,
+    describe_secret,
+    mask_key,
+    whitespace_around,
+)
 
 # How much of a server's error text goes into our messages.
 _SERVER_TEXT_CHARS = 300
@@ -103,16 +109,26 @@ class FailureMessages:
     def auth(self, status: int, body: bytes) -> str:
         conn = self._connection
         public = _built_in_or(
-            "LANGFUSE_PUBLIC_KEY", conn.public_key, settings.LOCAL_PUBLIC_KEY, mask_key
+            "LANGFUSE_PUBLIC_KEY", conn.public_key, settings.LOCAL_PUBLIC_KEY, _describe_public
         )
         secret = _built_in_or(
             "LANGFUSE_SECRET_KEY", conn.secret_key, settings.LOCAL_SECRET_KEY, describe_secret
         )
+        # Sent as they are, as the Langfuse SDK sends them: the fix belongs in the variable,
+        # which the application's SDK reads too.
+        padded = any(whitespace_around(key) for key in (conn.public_key, conn.secret_key))
         return (
             f"Langfuse rejected the API keys (HTTP {status} from {conn.base_url}). Check "
             f"LANGFUSE_PUBLIC_KEY ({public}), LANGFUSE_SECRET_KEY ({secret}) and that "
             f"LANGFUSE_BASE_URL ({conn.base_url}) is the Langfuse host of the project these "
-            f"keys belong to. Server said: {self.server_text(body)}"
+            "keys belong to."
+            + (
+                " Whitespace around a key is sent as part of it: remove it from the variable (a "
+                "value read from a file, e.g. a Kubernetes secret, often ends with a newline)."
+                if padded
+                else ""
+            )
+            + f" Server said: {self.server_text(body)}"
         )
 
     def redirect(self, status: int, response: httpx.Response) -> str:
@@ -160,6 +176,12 @@ def _texts_of_chain(error: BaseException) -> Iterator[str]:
 
 def is_html(response: httpx.Response) -> bool:
     return response.headers.get("Content-Type", "").lower().startswith("text/html")
+
+
+def _describe_public(key: str) -> str:
+    # Masked without the whitespace, which the mask's last characters would otherwise print.
+    edges = whitespace_around(key)
+    return mask_key(key.strip()) + (f"; {edges}" if edges else "")
 
 
 def _built_in_or(variable: str, value: str, built_in: str, describe: Callable[[str], str]) -> str:

@@ -15,7 +15,15 @@ from urllib.parse import quote
 
 from cost_pipeline.settings import mask_key
 
-__all__ = ["CLIP_SCAN_FACTOR", "REDACTED", "Scrubber", "describe_secret", "mask_key", "scrub"]
+__all__ = [
+    "CLIP_SCAN_FACTOR",
+    "REDACTED",
+    "Scrubber",
+    "describe_secret",
+    "mask_key",
+    "scrub",
+    "whitespace_around",
+]
 
 REDACTED = "[redacted]"
 # A run of this many characters shared with a key's form is hidden even if the rest is missing.
@@ -27,10 +35,27 @@ CLIP_SCAN_FACTOR = 8
 
 
 def describe_secret(secret: str | None) -> str:
-    """What may be said about a secret: whether it is set and how long it is."""
+    """What may be said about a secret: whether it is set, how long, and whitespace around it."""
     if not secret:
         return "not set"
-    return f"set, {len(secret)} characters, not shown"
+    edges = whitespace_around(secret)
+    return f"set, {len(secret)} characters, not shown" + (f"; {edges}" if edges else "")
+
+
+def whitespace_around(key: str) -> str | None:
+    """``ends with a newline``: whitespace at a key's ends, which no key has but a value read
+    from a file (a Kubernetes secret, a .env line) often does. Says nothing of the key itself."""
+    edges = []
+    if key[:1].isspace():
+        edges.append(f"starts with {_whitespace_name(key[0])}")
+    if key[-1:].isspace():
+        edges.append(f"ends with {_whitespace_name(key[-1])}")
+    return " and ".join(edges) or None
+
+
+def _whitespace_name(char: str) -> str:
+    names = {"\n": "a newline", "\r": "a newline", " ": "a space", "\t": "a tab"}
+    return names.get(char, f"whitespace ({char!r})")
 
 
 def _basic_forms(user: str, password: str) -> list[str]:

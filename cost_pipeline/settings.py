@@ -91,13 +91,40 @@ class LangfuseConnection:
 
 def langfuse_connection() -> LangfuseConnection:
     """Langfuse endpoint and keys; ``LANGFUSE_HOST`` is accepted as an alias of the base URL."""
-    base_url = (
-        os.environ.get("LANGFUSE_BASE_URL") or os.environ.get("LANGFUSE_HOST") or LOCAL_BASE_URL
-    )
-    return LangfuseConnection(
-        base_url=base_url.rstrip("/"),
-        public_key=os.environ.get("LANGFUSE_PUBLIC_KEY", LOCAL_PUBLIC_KEY),
-        secret_key=os.environ.get("LANGFUSE_SECRET_KEY", LOCAL_SECRET_KEY),
+    public_key, secret_key = langfuse_keys()
+    return LangfuseConnection(langfuse_base_url(), public_key, secret_key)
+
+
+def langfuse_base_url() -> str:
+    """LANGFUSE_BASE_URL, else LANGFUSE_HOST (the Langfuse SDK's order), else serve-local's.
+
+    A variable set to nothing but whitespace is an error unless the other one names a host:
+    taken for unset, it sent the keys to serve-local's address, to whatever listens there.
+    """
+    blank = []
+    for variable in ("LANGFUSE_BASE_URL", "LANGFUSE_HOST"):
+        value = os.environ.get(variable)
+        if value is None:
+            continue
+        if value.strip():
+            return value.rstrip("/")
+        blank.append(variable)
+    if blank:
+        named = " and ".join(blank) + (" is" if len(blank) == 1 else " are")
+        raise ValueError(
+            f"{named} set but empty: set LANGFUSE_BASE_URL to your Langfuse host (e.g. "
+            f"https://cloud.langfuse.com), or unset it to read serve-local at {LOCAL_BASE_URL} "
+            "(an empty value is not taken to mean serve-local: the keys would go to whatever "
+            "listens there)"
+        )
+    return LOCAL_BASE_URL
+
+
+def langfuse_keys() -> tuple[str, str]:
+    """The public and secret key, serve-local's built-in ones when unset."""
+    return (
+        os.environ.get("LANGFUSE_PUBLIC_KEY", LOCAL_PUBLIC_KEY),
+        os.environ.get("LANGFUSE_SECRET_KEY", LOCAL_SECRET_KEY),
     )
 
 

@@ -87,6 +87,9 @@ def raw_generations(
     langfuse: LangfuseResource,
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
+    # A setting mistake (a blank LANGFUSE_BASE_URL, keys in it) fails the run here, before a
+    # load is started in the warehouse and left behind as running.
+    langfuse.connection()
     options = _load_options(config)
     policy = RetryPolicy(
         base_delay_s=config.retry_base_delay_s,

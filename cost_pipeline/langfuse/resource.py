@@ -39,11 +39,13 @@ class LangfuseResource(dg.ConfigurableResource):
         return [(name, masked.get(name, value)) for name, value in super().__repr_args__()]
 
     def connection(self) -> settings.LangfuseConnection:
-        from_env = settings.langfuse_connection()
+        # The environment only fills what is not configured: a blank LANGFUSE_BASE_URL is an
+        # error (settings.py) only where it would be used.
+        public_key, secret_key = settings.langfuse_keys()
         return settings.LangfuseConnection(
-            base_url=(self.base_url or from_env.base_url).rstrip("/"),
-            public_key=self.public_key or from_env.public_key,
-            secret_key=self.secret_key or from_env.secret_key,
+            base_url=(self.base_url or settings.langfuse_base_url()).rstrip("/"),
+            public_key=self.public_key or public_key,
+            secret_key=self.secret_key or secret_key,
         )
 
     def budget_per_minute(self) -> int:

@@ -213,6 +213,9 @@ class ObservationsClient:
             except InvalidPageError as exc:
                 self.stats.count_request(len(body), ok=False)
                 return Problem(f"invalid page: {exc}")
+            except LangfuseRequestError:  # pages of another API: no retry can help
+                self.stats.count_request(len(body), ok=False)
+                raise
             self.stats.count_request(len(body), ok=True)
             return page
         self.stats.count_request(len(body), ok=False, throttled=status == 429)

@@ -6,16 +6,21 @@ never ends in a ``meta`` object, so the same check catches truncated responses, 
 ``{"data":[`` guarantees the loader a data array. Bodies laid out differently fall back to a full
 parse, which also refuses a page without a ``meta`` object; a body cut or corrupted in the
 middle is caught when DuckDB parses it.
+
+Only a missing (or null) ``meta.cursor`` ends a listing, as Langfuse sends it on the last page
+(``"meta": {}``). Any other cursor that is not a non-empty string is a malformed page, and a
+page-numbered ``meta`` with pages left is the v1 API: read as the end, either lost the rest.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import orjson
 
-from cost_pipeline.langfuse.errors import InvalidPageError
+from cost_pipeline.langfuse.errors import InvalidPageError, LangfuseRequestError
 from cost_pipeline.langfuse.query import ObservationWindow
 
 # A page as Langfuse serialises it: `{"data":[` ... `"meta":{...}}`; meta holds no nested objects.
@@ -80,8 +85,45 @@ def _cursor_by_full_parse(body: bytes) -> str | None:
 
 def _cursor_from_meta(meta: dict[str, object]) -> str | None:
     cursor = meta.get("cursor")
-    if cursor is None or cursor == "":
+    if cursor is None:
+        _refuse_page_numbers(meta)
         return None
-    if not isinstance(cursor, str):
-        raise InvalidPageError(f"meta.cursor is not a string: {type(cursor).__name__}")
+    if not isinstance(cursor, str) or not cursor:
+        raise InvalidPageError(
+            f"meta.cursor is {_kind_of(cursor)}, not a cursor: Langfuse leaves `cursor` out on "
+            "the last page, so this page does not say whether more pages follow. "
+            "LANGFUSE_BASE_URL must point at Langfuse itself, not at a proxy or another service "
+            "that rewrites its responses"
+        )
     return cursor
+
+
+def _kind_of(cursor: object) -> str:
+    if isinstance(cursor, str):
+        return "an empty string"
+    if isinstance(cursor, bool):
+        return f"a boolean ({str(cursor).lower()})"
+    if isinstance(cursor, int | float):
+        return f"a number ({cursor})"
+    if isinstance(cursor, dict):
+        return "an object"
+    if isinstance(cursor, list):
+        return "a list"
+    return type(cursor).__name__
+
+
+def _refuse_page_numbers(meta: dict[str, object]) -> None:
+    """A cursor-less page numbered like v1's (``page`` of ``totalPages``) with pages left: no
+    retry changes that answer, so it fails at once rather than being read as the end."""
+    page, total = meta.get("page"), meta.get("totalPages")
+    if _whole(page) and _whole(total) and page < total:
+        raise LangfuseRequestError(
+            f"the server answered with page {page} of {total} and no cursor: it answers like "
+            "Langfuse's v1 page-numbered observations API, not the v2 cursor API the loader "
+            "reads, so it cannot go on past this page. LANGFUSE_BASE_URL must point at Langfuse "
+            "(Cloud, or self-hosted v4+), not at a proxy or an emulation serving v1 pages"
+        )
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is no number

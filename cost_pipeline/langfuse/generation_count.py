@@ -14,6 +14,7 @@ import httpx
 import orjson
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.messages import FailureMessages
 from cost_pipeline.langfuse.query import iso_utc
 
 METRICS_PATH = "/api/public/v2/metrics"
@@ -42,6 +43,7 @@ def generations_per_day(
         "toTimestamp": iso_utc(datetime(end.year, end.month, end.day)),
         "config": {"row_limit": min(1000, (end - first).days + 1)},
     }
+    messages = FailureMessages(connection)  # a key pasted into the URL stays hidden
     try:
         response = httpx.get(
             connection.base_url + METRICS_PATH,
@@ -56,7 +58,9 @@ def generations_per_day(
         ) from None
     if response.status_code == 404:
         raise CountUnavailable(
-            f"{connection.base_url} has no {METRICS_PATH} (self-hosted Langfuse before v4)",
+            messages.scrub(
+                f"{connection.base_url} has no {METRICS_PATH} (self-hosted Langfuse before v4)"
+            ),
             unsupported=True,
         )
     if response.status_code == 429:

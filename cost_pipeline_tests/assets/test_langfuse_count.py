@@ -99,10 +99,12 @@ def test_counts_per_day_and_the_errors_that_say_why_not(server):
     counts = generations_per_day(connection, day - timedelta(days=1), day + timedelta(days=2))
     assert counts == {day: 7}
 
-    elsewhere = LangfuseConnection(server.base_url + "/no-such-prefix", "pk", "sk")
+    pasted = "sk-lf-pasted-into-the-url"  # a key in the URL's path never reaches the message
+    elsewhere = LangfuseConnection(f"{server.base_url}/{pasted}", server.public_key, pasted)
     with pytest.raises(CountUnavailable, match="no /api/public/v2/metrics") as no_api:
         generations_per_day(elsewhere, day, day + timedelta(days=1))
     assert no_api.value.unsupported
+    assert pasted not in str(no_api.value)
 
     wrong = LangfuseConnection(server.base_url, server.public_key, "sk-lf-wrong-secret")
     with pytest.raises(CountUnavailable, match="LANGFUSE_SECRET_KEY") as refused:

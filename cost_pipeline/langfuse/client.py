@@ -119,8 +119,12 @@ class ObservationsClient:
         """Every page of ``window``, starting after ``cursor`` (e.g. a checkpoint), in order."""
         seen: set[str] = {cursor} if cursor else set()
         while stop is None or not stop.is_set():
-            with self._messages.leaving():
+            try:  # not a with block: see fetch_page
                 page = self._fetch_without_loop(window, cursor, seen, stop)
+            except Exception as exc:
+                if (shown := self._messages.hidden(exc)) is exc:
+                    raise
+                raise shown from None
             yield page
             if page.next_cursor is None:
                 return
@@ -156,8 +160,14 @@ class ObservationsClient:
         stop: threading.Event | None = None,
     ) -> Page:
         """One page, retried on rate limits, server errors, timeouts, drops and cut bodies."""
-        with self._messages.leaving():
+        # try/except, not `with self._messages.leaving()`: a with block on this per-page path
+        # raised a 1M load's peak RSS by 10-15 MB (BENCHMARKS.md, eleventh session).
+        try:
             return self._fetch_page(window, cursor, stop)
+        except Exception as exc:
+            if (shown := self._messages.hidden(exc)) is exc:
+                raise
+            raise shown from None
 
     def _fetch_page(
         self, window: ObservationWindow, cursor: str | None, stop: threading.Event | None

@@ -45,20 +45,25 @@ class FailureMessages:
 
     @contextmanager
     def leaving(self) -> Iterator[None]:
-        """Raise errors from the block with every key hidden in their text and their causes'.
-
-        An error that showed a key is raised anew without the original chained to it: Dagster
-        records the whole chain of an exception, so a cause would carry the key into the run's
-        events."""
+        """``hidden`` for every error raised in the block (off the per-page path: see client)."""
         try:
             yield
         except Exception as exc:
-            if all(self.scrub(text) == text for text in _texts_of_chain(exc)):
+            if (shown := self.hidden(exc)) is exc:
                 raise
-            message = self.scrub(str(exc))
-            if isinstance(exc, LangfuseError):
-                raise type(exc)(message) from None
-            raise LangfuseRequestError(f"{type(exc).__name__}: {message}") from None
+            raise shown from None
+
+    def hidden(self, exc: Exception) -> Exception:
+        """``exc`` itself when no key shows in its text or its causes', else a new error of the
+        same kind (LangfuseRequestError for others) with the keys hidden, to raise ``from None``:
+        Dagster records the whole chain of an exception, so a cause would carry the key into the
+        run's events."""
+        if all(self.scrub(text) == text for text in _texts_of_chain(exc)):
+            return exc
+        message = self.scrub(str(exc))
+        if isinstance(exc, LangfuseError):
+            return type(exc)(message)
+        return LangfuseRequestError(f"{type(exc).__name__}: {message}")
 
     def unsupported_url(self, error: Exception) -> str:
         return (

@@ -75,6 +75,7 @@ def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
     # in the background (`make test &`) runs with SIGINT ignored, which children inherit; a
     # terminal's Ctrl-C always has its default action, so the child gets that back.
     process, home, ui_port, log = start_dev(tmp_path, interruptible)
+    server: dict = {}
     try:
         runtime = home / "langfuse-local" / "serve-local.json"
         server = wait_for(
@@ -109,6 +110,9 @@ def test_dev_serves_the_code_location_and_ctrl_c_stops_serve_local(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # serve-local runs in a session of its own: a failed assertion above must not leave it.
+        if server and alive(server["pid"]):
+            os.kill(server["pid"], signal.SIGKILL)
         log.close()
 
 

@@ -90,6 +90,14 @@ class FailureMessages:
                 f"request limit, last problem: {last}. To stop being throttled, {PACE_ADVICE}, "
                 f"or raise the run config's max_attempts / max_retry_wait_s{resume}"
             )
+        if last.startswith("invalid page"):
+            # The server answers, but not with pages: more attempts over the network won't help.
+            return (
+                f"{head}last problem: {last}. The server at LANGFUSE_BASE_URL "
+                f"({self._connection.base_url}) answered each attempt with something other than "
+                f"a readable observations page: point it at Langfuse itself, not at a proxy or "
+                f"gateway that alters its responses{resume}"
+            )
         return (
             f"{head}last problem: {last}. Check that LANGFUSE_BASE_URL "
             f"({self._connection.base_url}) is reachable from here, or raise the run config's "

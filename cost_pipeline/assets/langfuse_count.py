@@ -17,14 +17,14 @@ from cost_pipeline.langfuse.generation_count import CountUnavailable, generation
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.partitions import daily_partitions
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+from cost_pipeline.warehouse.tables import table_exists
 
 REFRESH_HINT = 'materialize raw_generations for the day with {"full_refresh": true}'
 
 
 def _held(con: duckdb.DuckDBPyConnection, day: date) -> tuple[int, int]:
     """Generations stored for ``day`` and the ones rejected there (one record per bad row)."""
-    tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
-    if "raw_generations" not in tables:
+    if not table_exists(con, "raw_generations"):
         return 0, 0
     (stored,) = con.execute(
         "select count(*) from raw_generations where partition_date = ?", [day]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from cost_pipeline.warehouse.tables import table_exists
+
 CANARY_SQL = (Path(__file__).parent / "sql" / "canary.sql").read_text()
 TOKEN_COLUMNS = (
     "uncached_input",
@@ -47,18 +49,11 @@ class CanaryResult:
         return not (self.missing or self.wrong_day or self.mismatched)
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_name = ?", [table]
-    ).fetchone()
-    return bool(found and found[0])
-
-
 def compare(con: duckdb.DuckDBPyConnection, start: date, end: date) -> CanaryResult:
     """Synthetic calls logged for [start, end) compared with the loaded generations."""
-    if not _exists(con, "traffic_log"):
+    if not table_exists(con, "traffic_log"):
         return CanaryResult(checked=0, traffic_logged=False)
-    if not _exists(con, "raw_generations"):
+    if not table_exists(con, "raw_generations"):
         logged = con.execute(
             "select observation_id from traffic_log "
             "where partition_date >= ? and partition_date < ?",

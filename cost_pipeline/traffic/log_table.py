@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from cost_pipeline.traffic.records import COLUMNS, TrafficRecord
+from cost_pipeline.warehouse.tables import table_exists
 from cost_pipeline.warehouse.transaction import transaction
 
 DDL = (Path(__file__).parent / "sql" / "traffic_log_ddl.sql").read_text()
@@ -39,10 +40,7 @@ def replace_batch(
 
 def days_with_batches(con: duckdb.DuckDBPyConnection, first: date, last: date) -> set[date]:
     """The days from ``first`` to ``last`` that already have a logged batch."""
-    has_table = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'traffic_log'"
-    ).fetchone()
-    if not has_table or not has_table[0]:
+    if not table_exists(con, "traffic_log"):
         return set()
     rows = con.execute(
         "select distinct partition_date from traffic_log where partition_date between ? and ?",

@@ -119,12 +119,8 @@ class ObservationsClient:
         """Every page of ``window``, starting after ``cursor`` (e.g. a checkpoint), in order."""
         seen: set[str] = {cursor} if cursor else set()
         while stop is None or not stop.is_set():
-            try:  # not a with block: see fetch_page
-                page = self._fetch_without_loop(window, cursor, seen, stop)
-            except Exception as exc:
-                if (shown := self._messages.hidden(exc)) is exc:
-                    raise
-                raise shown from None
+            # fetch_page hides the keys in its errors; the others here name no URL.
+            page = self._fetch_without_loop(window, cursor, seen, stop)
             yield page
             if page.next_cursor is None:
                 return

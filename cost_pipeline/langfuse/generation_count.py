@@ -69,10 +69,7 @@ def generations_per_day(
             "Hobby): run the check again later"
         )
     if response.status_code in (401, 403):
-        raise CountUnavailable(
-            f"Langfuse refused the keys (HTTP {response.status_code}): check "
-            "LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY"
-        )
+        raise CountUnavailable(messages.auth(response.status_code, response.content))
     if response.status_code != 200:
         raise CountUnavailable(f"Langfuse's metrics API answered HTTP {response.status_code}")
     return _per_day(response.content)

@@ -15,7 +15,9 @@ from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
 from cost_pipeline.export.partition_files import PartitionExport, export_partition
 from cost_pipeline.partitions import daily_asset, observe_each_day
+from cost_pipeline.warehouse.model_builds import stale_days
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
+from cost_pipeline.warehouse.tables import table_exists
 
 MART = "spend_by_feature_team"
 
@@ -52,48 +54,18 @@ def spend_export(
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
 
 
-# Days whose mart does not count every generation stored for them: it was not built for the
-# day, or not since the day's last load (or a copy moved to a neighbouring day). An export
-# would publish numbers the warehouse no longer holds; a day without spend counts 0 on both.
-_STALE_DAYS_SQL = f"""
-with
-
-stored as (
-    select partition_date as day, count(*) as generations
-    from raw_generations
-    where partition_date in (select unnest($days))
-    group by all
-),
-
-counted as (
-    select date as day, sum(calls) as calls
-    from {MART}
-    where date in (select unnest($days))
-    group by all
-)
-
-select day, coalesce(generations, 0), coalesce(calls, 0)
-from stored
-full outer join counted using (day)
-where coalesce(generations, 0) <> coalesce(calls, 0)
-order by day
-"""
-
-
 def _require_built(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
-    tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
-    if not {"raw_generations", MART} <= tables:
+    """Refuse days the mart no longer matches: it was not built for them, or not since their
+    last load (or a copy moved to a neighbouring day). An export would publish numbers the
+    warehouse no longer holds; a day without spend counts 0 on both sides."""
+    if not (table_exists(con, "raw_generations") and table_exists(con, MART)):
         return  # export_partition says what is missing
-    stale = con.execute(_STALE_DAYS_SQL, {"days": days}).fetchall()
+    stale = stale_days(con, MART, days)
     if stale:
-        listed = ", ".join(
-            f"{day} ({calls} calls counted, {generations} generations stored)"
-            for day, generations, calls in stale
-        )
         raise dg.Failure(
-            f"{MART} is not up to date for {listed}: it was not built for these days since "
-            f"their last load. Materialize stg_generations and {MART} for them, then export; "
-            "nothing was written."
+            f"{MART} is not up to date for {', '.join(day.describe() for day in stale)}: it was "
+            f"not built for these days since their last load. Materialize stg_generations and "
+            f"{MART} for them, then export; nothing was written."
         )
 
 

@@ -17,6 +17,7 @@ from cost_pipeline.sql.materialize import materialize_model
 from cost_pipeline.sql.project import SqlModel, SqlProject, load_project
 from cost_pipeline.sql.render import RenderedModel, render_model
 from cost_pipeline.sql.summary import StageSummary, summarize_stage
+from cost_pipeline.warehouse.model_builds import record_builds
 from cost_pipeline.warehouse.prices import refresh_model_prices
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 from cost_pipeline.warehouse.schema import ensure_schema
@@ -87,6 +88,8 @@ def _model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition:
                     partition_by=probe.config.partition_by,
                 ),
             )
+            if result.materialized != "view":  # a view reads the current rows anyway
+                record_builds(con, model.name, start, end)
         if result.materialized == "view":
             context.log.info(
                 f"{model.name}: view (re)created; [{start}, {end}) has {result.rows_written} "

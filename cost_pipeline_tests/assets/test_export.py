@@ -2,7 +2,8 @@
 
 import csv
 import glob
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -215,3 +216,61 @@ def test_a_day_loaded_again_after_its_mart_was_built_is_not_exported_stale(tmp_p
     assert f"{DAY} (1 calls counted, 2 generations stored)" in export_failure(warehouse)
     assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
     assert materialize(warehouse)["rows"].value == 2  # models first, then the export: fine
+
+
+def reload_with_more_tokens(warehouse, generation: Generation) -> None:
+    """What a later load does to a generation Langfuse updated: its copy replaced by a newer one,
+    so the day keeps its number of rows."""
+    newer = replace(generation, visible_output_tokens=5_000, loaded_at=datetime(2030, 1, 2))
+    with warehouse.get_connection() as con:
+        con.execute("delete from raw_generations where id = ?", [generation.id])
+        insert_generations(con, [newer])
+
+
+def exported_cost(tmp_path) -> Decimal:
+    csv_path = day_folder(tmp_path) / "spend_by_feature_team.csv"
+    with duckdb.connect() as con:
+        return con.execute(f"select sum(cost_usd) from read_csv('{csv_path}')").fetchone()[0]
+
+
+def test_a_day_reloaded_with_as_many_rows_is_not_exported_stale(tmp_path, warehouse):
+    generation = Generation(DAY, metadata={"feature": "a", "team": "b"})
+    with warehouse.get_connection() as con:
+        insert_generations(con, [generation])
+    materialize(warehouse)
+    before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
+    reload_with_more_tokens(warehouse, generation)
+    message = export_failure(warehouse)
+    assert f"{DAY} (loaded again since it was built; 1 generations)" in message
+    assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
+    cost_before = exported_cost(tmp_path)
+    materialize(warehouse)  # models first, then the export: the new cost is published
+    assert exported_cost(tmp_path) > cost_before
+
+
+def test_a_mart_built_before_builds_were_recorded_is_checked_by_its_counts(tmp_path, warehouse):
+    generation = Generation(DAY, metadata={"feature": "a", "team": "b"})
+    with warehouse.get_connection() as con:
+        insert_generations(con, [generation])
+    materialize(warehouse)
+    with warehouse.get_connection() as con:  # as a warehouse built by an older version
+        con.execute("delete from model_builds")
+    reload_with_more_tokens(warehouse, generation)
+    result = dg.materialize(
+        [spend_export], partition_key=DAY.isoformat(), resources={"warehouse": warehouse}
+    )
+    assert result.success  # the counts agree; the rebuild-free upgrade keeps exporting
+    with warehouse.get_connection() as con:
+        insert_generations(con, [Generation(DAY, metadata={"feature": "c", "team": "b"})])
+    assert f"{DAY} (1 calls counted, 2 generations stored)" in export_failure(warehouse)
+
+
+def test_only_table_models_record_what_they_were_built_from(warehouse):
+    with warehouse.get_connection() as con:
+        insert_generations(con, [Generation(DAY, metadata={"feature": "a", "team": "b"})])
+    materialize(warehouse)
+    with warehouse.get_connection() as con:
+        builds = con.execute(
+            "select model, partition_date, generations, newest_loaded_at from model_builds"
+        ).fetchall()
+    assert builds == [("spend_by_feature_team", DAY, 1, datetime(2030, 1, 1))]

@@ -45,6 +45,7 @@ class Generation:
     cost_details: dict | None = None
     id: str = field(default_factory=lambda: f"gen-{next(_ids):06d}")
     minute: int = 0
+    loaded_at: datetime = datetime(2030, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
             "environment": "default",
             "metadata": None if metadata is None else json.dumps(metadata),
             "cost_details": None if cost_details is None else json.dumps(cost_details),
-            "loaded_at": datetime(2030, 1, 1),
         }
         names = ", ".join(values)
         placeholders = ", ".join(f"${name}" for name in values)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from genai_prices import Usage, calc_price, data
-from genai_prices.types import StartDateConstraint, TimeOfDateConstraint
+from genai_prices.types import StartDateConstraint, TieredPrices, TimeOfDateConstraint
 
 CALL = Usage(input_tokens=1_000, output_tokens=1_000)
 
@@ -53,3 +53,21 @@ def model_with_time_of_day_prices() -> str:
     for model, _ in _constrained(TimeOfDateConstraint):
         return model
     raise AssertionError("genai-prices has no time-of-day price any more: pick another test")
+
+
+def model_with_input_tiers() -> tuple[str, int]:
+    """A model whose price rises once a call's input tokens pass a threshold (long-context
+    prices), and the first such threshold: a call of more input tokens than it pays the tier."""
+    for provider in data.providers:
+        for model in provider.models:
+            if isinstance(model.prices, list) or not _found_by_id(model.id):
+                continue
+            starts = [
+                tier.start
+                for price in vars(model.prices).values()
+                if isinstance(price, TieredPrices)
+                for tier in price.tiers
+            ]
+            if starts:
+                return model.id, min(starts)
+    raise AssertionError("genai-prices has no tiered price any more: pick another test")

@@ -2,7 +2,8 @@
 
 Prices change over time: from a date on (a price cut, a new model version's rates), and for a
 few models by time of day (DeepSeek's off-peak hours). A call is priced at the rates of its own
-start time, so a day is priced once per period rather than at today's rates.
+start time, so a day is priced once per period rather than at today's rates. Within a period,
+long-context models have rates by the call's input size (tiers).
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from genai_prices.types import ModelInfo, TimeOfDateConstraint
 
-from cost_pipeline.llm.pricing import ModelRates, model_info, model_rates
+from cost_pipeline.llm.pricing import ModelRates, model_info, model_rate_tiers
 
 
 @dataclass(frozen=True)
 class PricePeriod:
-    """``rates`` hold for calls starting in [starts, ends) (naive UTC)."""
+    """``tiers`` hold for calls starting in [starts, ends) (naive UTC): (fewest input tokens,
+    rates) per tier, the base tier (from 0 input tokens) first."""
 
     starts: datetime
     ends: datetime
-    rates: ModelRates
+    tiers: tuple[tuple[int, ModelRates], ...]
+
+    @property
+    def rates(self) -> ModelRates:
+        """The base tier's rates (a model without tiers has only these)."""
+        return self.tiers[0][1]
 
 
 def day_price_periods(model: str | None, day: date) -> list[PricePeriod]:
@@ -34,13 +41,13 @@ def day_price_periods(model: str | None, day: date) -> list[PricePeriod]:
     starts = sorted({midnight, *(midnight + offset for offset in _time_of_day_changes(info))})
     periods: list[PricePeriod] = []
     for start, end in zip(starts, [*starts[1:], midnight + timedelta(days=1)], strict=True):
-        rates = model_rates(model, (), start.replace(tzinfo=UTC))
-        if rates is None:
+        tiers = model_rate_tiers(model, (), start.replace(tzinfo=UTC))
+        if not tiers:
             return []
-        if periods and periods[-1].rates == rates:
-            periods[-1] = PricePeriod(periods[-1].starts, end, rates)
+        if periods and periods[-1].tiers == tiers:
+            periods[-1] = PricePeriod(periods[-1].starts, end, tiers)
         else:
-            periods.append(PricePeriod(start, end, rates))
+            periods.append(PricePeriod(start, end, tiers))
     return periods
 
 

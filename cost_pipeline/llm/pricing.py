@@ -3,14 +3,14 @@
 genai-prices' ``calc_price`` resolves the model on every call (~250 us), too slow for pricing
 every span of a busy day. For models with flat prices cost is linear in each token class, so we
 ask genai-prices once per model for the price of a probe of each class and divide. Models with
-tiered prices (e.g. long-context tiers) are priced call by call through the library; their rates
-here are the base tier's.
+tiered prices (e.g. long-context tiers) are priced call by call through the library; their
+``model_rates`` are the base tier's, ``model_rate_tiers`` has every tier's (for the warehouse).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -183,6 +183,73 @@ def model_rates(
 
 def _has_tiers(price: ModelPrice) -> bool:
     return any(isinstance(value, TieredPrices) for value in vars(price).values())
+
+
+def _tier_starts(price: ModelPrice) -> list[int]:
+    """Input token counts above which a higher tier's rates apply, in order."""
+    return sorted(
+        {
+            tier.start
+            for value in vars(price).values()
+            if isinstance(value, TieredPrices)
+            for tier in value.tiers
+        }
+    )
+
+
+@lru_cache(maxsize=4096)
+def model_rate_tiers(
+    model: str | None, context: PriceContext = (), at: datetime | None = None
+) -> tuple[tuple[int, ModelRates], ...]:
+    """``model``'s rates by input size: (fewest input tokens, rates) per tier, the base tier
+    (from 0) first. genai-prices charges every token of a call at the tier its input tokens
+    (cache reads, cache writes and audio included) put it in: above a tier's start, all of them.
+    Empty when the model is unknown; one entry for a model without tiers."""
+    base = model_rates(model, context, at)
+    if base is None:
+        return ()
+    if not base.tiered:
+        return ((0, base),)
+    price = _calc(Usage(input_tokens=1, output_tokens=1), model or "", context, at).model_price
+    return (
+        (0, base),
+        *(
+            (start + 1, _tier_rates(model or "", context, at, base, start + 1))
+            for start in _tier_starts(price)
+        ),
+    )
+
+
+def _tier_rates(
+    model: str, context: PriceContext, at: datetime | None, base: ModelRates, tokens: int
+) -> ModelRates:
+    """The per-token rates of a call of ``tokens`` input tokens (the tier's first count)."""
+
+    def price(**usage: int) -> Decimal:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _calc(Usage(**usage), model, context, at).total_price
+
+    n = tokens
+    m = _PROBE_TOKENS
+    # Every probe holds ``tokens`` input tokens, so it is priced in this tier; an input class
+    # is probed with all of them, an output class by what its tokens add to the input's price.
+    inputs = price(input_tokens=n)
+
+    def output(**usage: int) -> Decimal:
+        return (price(input_tokens=n, **usage) - inputs) / m
+
+    return replace(
+        base,
+        input=inputs / n,
+        cache_read=price(input_tokens=n, cache_read_tokens=n) / n,
+        cache_write=price(input_tokens=n, cache_write_tokens=n) / n,
+        cache_write_1h=price(input_tokens=n, cache_write_tokens=n, cache_write_1h_tokens=n) / n,
+        input_audio=price(input_tokens=n, input_audio_tokens=n) / n,
+        output=output(output_tokens=m),
+        reasoning=output(output_tokens=m, output_reasoning_tokens=m),
+        output_audio=output(output_tokens=m, output_audio_tokens=m),
+    )
 
 
 def price_usage(

@@ -2,8 +2,9 @@
 
 A model's rates are kept per day, in the periods of that day in which they hold (a price
 changes from a date on, and for some models by time of day), so each generation is priced at
-the rates of its own start time. Models genai-prices does not know get no row: the SQL models
-count their calls as unpriced.
+the rates of its own start time; a long-context model has a row per tier of input size in each
+period, so each generation is priced at the tier its input tokens put it in. Models
+genai-prices does not know get no row: the SQL models count their calls as unpriced.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def refresh_model_prices(
 ) -> int:
     """Price every model called on a day in [start, end) that has no current rates for that
     day (``now``: their updated_at, naive UTC). Returns the number of rows written (one per
-    model, day and price period)."""
+    model, day, price period and tier of input size)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     current = priced_by()
     unpriced = conn.execute(
@@ -68,22 +69,27 @@ def refresh_model_prices(
             "partition_date": day,
             "valid_from": period.starts,
             "valid_to": period.ends,
-            "provider_id": period.rates.provider_id,
-            "priced_model_id": period.rates.model_id,
-            "input_per_token": period.rates.input,
-            "cache_read_per_token": period.rates.cache_read,
-            "cache_write_per_token": period.rates.cache_write,
-            "cache_write_1h_per_token": period.rates.cache_write_1h,
-            "output_per_token": period.rates.output,
-            "reasoning_per_token": period.rates.reasoning,
-            "input_audio_per_token": period.rates.input_audio,
-            "output_audio_per_token": period.rates.output_audio,
-            "tiered": period.rates.tiered,
+            "input_tokens_from": tokens_from,
+            "input_tokens_to": tokens_to,
+            "provider_id": rates.provider_id,
+            "priced_model_id": rates.model_id,
+            "input_per_token": rates.input,
+            "cache_read_per_token": rates.cache_read,
+            "cache_write_per_token": rates.cache_write,
+            "cache_write_1h_per_token": rates.cache_write_1h,
+            "output_per_token": rates.output,
+            "reasoning_per_token": rates.reasoning,
+            "input_audio_per_token": rates.input_audio,
+            "output_audio_per_token": rates.output_audio,
+            "tiered": rates.tiered,
             "priced_by": current,
             "updated_at": now,
         }
         for model, day in unpriced
         for period in day_price_periods(model, day)
+        for (tokens_from, rates), tokens_to in zip(
+            period.tiers, [*(start for start, _ in period.tiers[1:]), None], strict=True
+        )
     ]
     with transaction(conn):
         # Rates from another genai-prices go whole: its periods may differ from the new ones.

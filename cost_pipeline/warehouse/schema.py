@@ -45,14 +45,15 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> list[int]:
                 [version, path, datetime.now(UTC).replace(tzinfo=None)],
             )
         applied.append(version)
-    if _PRICES_PER_DAY in applied:
+    if _REPRICING_MIGRATIONS & set(applied):
         _price_stored_days(conn)
     return applied
 
 
-# Migration 005 dropped the one-rate-per-model prices for rates per day; every stored day is
-# priced again at once, so no view shows its generations unpriced until its models are rebuilt.
-_PRICES_PER_DAY = 5
+# Migration 005 dropped the one-rate-per-model prices for rates per day, 007 the rates of tiered
+# models for rates per tier of input size; every stored day without rates is priced again at
+# once, so no view shows its generations unpriced until its models are rebuilt.
+_REPRICING_MIGRATIONS = {5, 7}
 
 
 def _price_stored_days(conn: duckdb.DuckDBPyConnection) -> None:

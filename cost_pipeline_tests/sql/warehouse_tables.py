@@ -97,7 +97,8 @@ def insert_rates(con: duckdb.DuckDBPyConnection, model: str, rates: Rates) -> No
     con.execute(
         "insert or replace into model_prices by name "
         "select ? as model, day::date as partition_date, day as valid_from, "
-        "day + interval 1 day as valid_to, 'test' as provider_id, ? as priced_model_id, "
+        "day + interval 1 day as valid_to, 0 as input_tokens_from, 'test' as provider_id, "
+        "? as priced_model_id, "
         "? as input_per_token, ? as cache_read_per_token, ? as cache_write_per_token, "
         "? as cache_write_1h_per_token, ? as output_per_token, ? as reasoning_per_token, "
         "? as input_audio_per_token, ? as output_audio_per_token, false as tiered, "

@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 import duckdb
 
 from cost_pipeline.warehouse.prices import priced_by
 from cost_pipeline.warehouse.schema import ensure_schema, migration_files
+from cost_pipeline_tests.price_history import model_with_input_tiers
 from cost_pipeline_tests.warehouse.older_schema import apply_first_migrations
 
 # The raw_generations contract of ARCHITECTURE.md, column by column.
@@ -53,6 +56,8 @@ MODEL_PRICES = {
     "partition_date": "DATE",
     "valid_from": "TIMESTAMP",
     "valid_to": "TIMESTAMP",
+    "input_tokens_from": "BIGINT",
+    "input_tokens_to": "BIGINT",
     "provider_id": "VARCHAR",
     "priced_model_id": "VARCHAR",
     "input_per_token": "DECIMAL(38,18)",
@@ -84,7 +89,10 @@ def test_tables_match_the_contract(tmp_path):
     ).fetchall()
     # raw_generations keeps ids unique by its upsert, not by an index (migration 002).
     assert "raw_generations" not in {table for table, _ in primary_keys}
-    assert ("model_prices", ["model", "partition_date", "valid_from"]) in primary_keys
+    assert (
+        "model_prices",
+        ["model", "partition_date", "valid_from", "input_tokens_from"],
+    ) in primary_keys
     not_null = conn.execute(
         "select constraint_column_names from duckdb_constraints() "
         "where table_name = 'raw_generations' and constraint_type = 'NOT NULL'"
@@ -144,3 +152,36 @@ def test_rates_of_one_price_per_model_are_dropped_for_rates_per_day(tmp_path):
             ("gpt-4o", "2026-11-20", priced_by()),
             ("gpt-4o", "2026-11-22", priced_by()),
         ]
+
+
+def test_rates_of_tiered_models_are_priced_again_by_tier_of_input_size(tmp_path):
+    model, threshold = model_with_input_tiers()
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as conn:
+        apply_first_migrations(conn, 6)
+        # Before: one row per period, the base tier's rates, applied to every input size.
+        conn.execute(
+            "insert into model_prices (model, partition_date, valid_from, valid_to, "
+            "input_per_token, tiered, priced_by) values "
+            "(?, '2026-11-20', '2026-11-20', '2026-11-21', 0.000003, true, 'genai-prices 0.2.3'), "
+            "('my-model', '2026-11-20', '2026-11-20', '2026-11-21', 0.000001, false, 'mine')",
+            [model],
+        )
+        conn.execute(
+            "insert into raw_generations (id, partition_date, start_time, model, loaded_at) "
+            "values ('g1', '2026-11-20', '2026-11-20 01:00', ?, '2026-11-21')",
+            [model],
+        )
+        assert ensure_schema(conn) == [version for version, _ in migration_files()[6:]]
+        assert columns(conn, "model_prices") == MODEL_PRICES
+        rows = conn.execute(
+            "select model, input_tokens_from, input_tokens_to, input_per_token, priced_by "
+            "from model_prices order by all"
+        ).fetchall()
+    # Rates someone else wrote hold for every input size; the tiered model's day is priced
+    # again at once, a row per tier.
+    assert ("my-model", 0, None, Decimal("0.000001"), "mine") in rows
+    tiers = [row for row in rows if row[0] == model]
+    assert [row[1:3] for row in tiers[:2]] == [(0, threshold + 1), (threshold + 1, tiers[1][2])]
+    assert {row[4] for row in tiers} == {priced_by()}
+    assert tiers[1][3] > tiers[0][3]

@@ -160,7 +160,9 @@ attributed as (
         list_min(list_filter(team_tags, lambda value: value <> '')) as tag_team,
         -- Usage is a token count above 0 in some class: null, {} and all-zero usage are none.
         uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
-        + visible_output_tokens + reasoning_tokens + output_audio_tokens > 0 as has_usage
+        + visible_output_tokens + reasoning_tokens + output_audio_tokens > 0 as has_usage,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
+            as input_tokens
     from renamed
 
 ),
@@ -192,7 +194,7 @@ priced as (
         and (costed.input_audio_tokens = 0 or prices.input_audio_per_token is not null)
         and (costed.output_audio_tokens = 0 or prices.output_audio_per_token is not null)
             as has_price,
-        -- Linear in each class (tiered models at their base tier). Exact either way: with whole
+        -- Linear in each class (at the rates of the call's tier). Exact either way: with whole
         -- pico-USD rates and counts up to 1e9, every product and the sum stay below 8.1e18, in
         -- 64-bit integers. Otherwise the rates' 18 digits are used and the cost rounded to 12
         -- digits (half away from zero), ~20x slower (a 128-bit rescale per generation).
@@ -207,12 +209,16 @@ priced as (
             else ({{ cost_sum('usd') }})::decimal(38, 12)
         end as recomputed_cost_usd
     from costed
-    -- The rates in force when the call started (by day, and by time of day where they vary).
+    -- The rates in force when the call started (by day, and by time of day where they vary),
+    -- of the tier its input tokens put it in (long-context prices: every token of a call above
+    -- a tier's threshold costs the tier's rate; genai-prices counts cache and audio as input).
     left join prices
         on costed.model = prices.model
         and costed.partition_date = prices.partition_date
         and costed.start_time >= prices.valid_from
         and costed.start_time < prices.valid_to
+        and costed.input_tokens >= prices.input_tokens_from
+        and (prices.input_tokens_to is null or costed.input_tokens < prices.input_tokens_to)
 
 ),
 
@@ -263,8 +269,7 @@ final as (
         cache_write_tokens,
         cache_write_1h_tokens,
         input_audio_tokens,
-        uncached_input_tokens + cache_read_tokens + cache_write_tokens + input_audio_tokens
-            as input_tokens,
+        input_tokens,
         visible_output_tokens,
         reasoning_tokens,
         output_audio_tokens,

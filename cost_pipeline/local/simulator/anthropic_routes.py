@@ -57,7 +57,20 @@ def _answer(body: dict[str, Any], model: str, prompt_key: str) -> Answer:
     return Answer(reply=reply, thinking_tokens=thinking_tokens)
 
 
-def _usage(input_tokens: int, cache: AnthropicCacheUsage, answer: Answer) -> dict[str, Any]:
+def _web_searches(body: dict[str, Any]) -> int:
+    """Server-side web searches the answer ran: one per web search tool offered (billed per
+    search on top of the tokens, reported in ``usage.server_tool_use``)."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    return sum(
+        1
+        for tool in tools
+        if isinstance(tool, dict) and str(tool.get("type", "")).startswith("web_search")
+    )
+
+
+def _usage(
+    input_tokens: int, cache: AnthropicCacheUsage, answer: Answer, web_searches: int = 0
+) -> dict[str, Any]:
     usage: dict[str, Any] = {
         "input_tokens": input_tokens,
         "output_tokens": answer.output_tokens,
@@ -71,6 +84,8 @@ def _usage(input_tokens: int, cache: AnthropicCacheUsage, answer: Answer) -> dic
     }
     if answer.thinking_tokens:
         usage["output_tokens_details"] = {"thinking_tokens": answer.thinking_tokens}
+    if web_searches:
+        usage["server_tool_use"] = {"web_search_requests": web_searches}
     return usage
 
 
@@ -95,7 +110,7 @@ class AnthropicMessages:
         answer = _answer(body, model, prompt_key)
         usage = None
         if not (accepted.no_usage or answers_without_usage(body["model"])):
-            usage = _usage(total - cache.read - cache.created, cache, answer)
+            usage = _usage(total - cache.read - cache.created, cache, answer, _web_searches(body))
         message: dict[str, Any] = {
             "id": f"msg_sim_{uuid.uuid4().hex[:24]}",
             "type": "message",
@@ -139,6 +154,7 @@ def _stream_frames(
         # message_start carries input and cache counts; output grows until message_delta.
         start["usage"] = {**usage, "output_tokens": 1}
         start["usage"].pop("output_tokens_details", None)
+        start["usage"].pop("server_tool_use", None)
     yield event_lines("message_start", {"type": "message_start", "message": start})
     index = 0
     if answer.thinking_tokens:
@@ -159,8 +175,9 @@ def _stream_frames(
     if usage is not None:
         keys = ("input_tokens", "output_tokens", "cache_creation_input_tokens")
         delta["usage"] = {k: usage[k] for k in (*keys, "cache_read_input_tokens")}
-        if "output_tokens_details" in usage:
-            delta["usage"]["output_tokens_details"] = usage["output_tokens_details"]
+        for key in ("output_tokens_details", "server_tool_use"):
+            if key in usage:
+                delta["usage"][key] = usage[key]
     yield event_lines("message_delta", delta)
     yield event_lines("message_stop", {"type": "message_stop"})
 

@@ -3,8 +3,8 @@
 genai-prices' ``calc_price`` resolves the model on every call (~250 us), too slow for pricing
 every span of a busy day. For models with flat prices cost is linear in each token class, so we
 ask genai-prices once per model for the price of a probe of each class and divide. Models with
-tiered prices (e.g. long-context tiers) are priced call by call through the library; their
-``model_rates`` are the base tier's, ``model_rate_tiers`` has every tier's (for the warehouse).
+tiered prices (e.g. long-context tiers) have rates per tier (``model_rate_tiers``): a call is
+priced at the tier its input tokens put it in; their ``model_rates`` are the base tier's.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class TokenUsage:
     reasoning: int = 0
     input_audio: int = 0  # audio prompt tokens (not in input)
     output_audio: int = 0  # audio completion tokens (not in output)
+    web_searches: int = 0  # server-side web searches, billed per search (not tokens)
 
     def as_genai_usage(self) -> Usage:
         # genai-prices counts cache and audio tokens inside input_tokens, reasoning and audio
@@ -57,6 +58,7 @@ class TokenUsage:
             output_tokens=self.output + self.reasoning + self.output_audio,
             output_reasoning_tokens=self.reasoning,
             output_audio_tokens=self.output_audio,
+            web_searches=self.web_searches,
         )
 
 
@@ -71,6 +73,7 @@ class UsageCost:
     reasoning: Decimal
     input_audio: Decimal = Decimal(0)
     output_audio: Decimal = Decimal(0)
+    web_search: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
@@ -82,6 +85,7 @@ class UsageCost:
             + self.reasoning
             + self.input_audio
             + self.output_audio
+            + self.web_search
         )
 
     def as_cost_details(self) -> dict[str, float]:
@@ -93,6 +97,7 @@ class UsageCost:
             "output": self.output,
             "output_reasoning_tokens": self.reasoning,
             "output_audio_tokens": self.output_audio,
+            "web_search": self.web_search,
         }
         priced = {key: float(value) for key, value in details.items() if value}
         priced["total"] = float(self.total)
@@ -114,6 +119,7 @@ class ModelRates:
     tiered: bool
     input_audio: Decimal = Decimal(0)
     output_audio: Decimal = Decimal(0)
+    web_search: Decimal = Decimal(0)  # per search
 
     def cost(self, usage: TokenUsage) -> UsageCost:
         return UsageCost(
@@ -125,6 +131,7 @@ class ModelRates:
             reasoning=self.reasoning * usage.reasoning,
             input_audio=self.input_audio * usage.input_audio,
             output_audio=self.output_audio * usage.output_audio,
+            web_search=self.web_search * usage.web_searches,
         )
 
 
@@ -178,6 +185,7 @@ def model_rates(
         # A model without its own audio price bills audio tokens as text (genai-prices' rule).
         input_audio=per_token(input_tokens=n, input_audio_tokens=n),
         output_audio=per_token(output_tokens=n, output_audio_tokens=n),
+        web_search=per_token(web_searches=n),
     )
 
 
@@ -261,19 +269,13 @@ def price_usage(
         return None
     if not rates.tiered:
         return rates.cost(usage)
-    # A tier depends on the whole request's size, so the split per class is approximate;
-    # the total is genai-prices' own.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exact = _calc(usage.as_genai_usage(), model or "", context)
-    linear = rates.cost(usage)
-    scale = exact.total_price / linear.total if linear.total else Decimal(0)
-    return UsageCost(
-        input=linear.input * scale,
-        cache_read=linear.cache_read * scale,
-        cache_write=linear.cache_write * scale,
-        output=linear.output * scale,
-        reasoning=linear.reasoning * scale,
-        input_audio=linear.input_audio * scale,
-        output_audio=linear.output_audio * scale,
+    # Every token of the call is priced at the tier its input tokens put it in.
+    input_tokens = (
+        usage.input
+        + usage.cache_read
+        + usage.cache_write
+        + usage.cache_write_1h
+        + usage.input_audio
     )
+    tiers = model_rate_tiers(model, context)
+    return next(rates for start, rates in reversed(tiers) if input_tokens >= start).cost(usage)

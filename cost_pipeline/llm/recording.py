@@ -82,6 +82,9 @@ class ActiveGeneration:
                     self._spec.provider,
                     model or self._spec.requested_model,
                 )
+        if tokens is not None and tokens.web_searches:
+            # Searches are billed, not tokens: the count goes beside the usage, its cost in it.
+            flags["web_search_requests"] = tokens.web_searches
         details = usage_details(tokens) if tokens else None
         costs = cost_details(model, tokens, price_context) if tokens else None
         self._end(
@@ -111,6 +114,8 @@ class ActiveGeneration:
         flags: dict[str, Any] = {"stream_incomplete": True}
         if tokens is None:
             flags["usage_missing"] = True
+        elif tokens.web_searches:
+            flags["web_search_requests"] = tokens.web_searches
         self._end(
             level="WARNING",
             status="stream closed before the provider finished",

@@ -84,6 +84,8 @@ def from_anthropic(usage: Any) -> TokenUsage | None:
             cache_write_1h=written_1h,
             output=_count(usage, "output_tokens") - thinking,
             reasoning=thinking,
+            # Billed per search on top of the tokens.
+            web_searches=_count(_field(usage, "server_tool_use"), "web_search_requests"),
         ),
         "Anthropic",
     )

@@ -69,3 +69,21 @@ def test_a_long_context_call_costs_its_tier_not_the_base_rates(tmp_path):
     assert mart_cost == sum(expected.values())
     # The calls above the threshold are the ones whose rates differ.
     assert expected["above threshold"] / (threshold + 1) > expected["at threshold"] / threshold
+
+
+def test_the_price_lookup_stays_a_hash_join(tmp_path):
+    """A tier bound written as ``is null or ...`` in the join made DuckDB join every generation
+    with every price row in a nested loop: the 10M-row chain took +10 CPU-s (BENCHMARKS.md)."""
+    model, threshold = model_with_input_tiers()
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        create_contract_tables(con)
+        insert_generations(con, [Generation(DAY, model=model, uncached_input_tokens=threshold)])
+    warehouse = WarehouseResource(database=str(database))
+    assert dg.materialize(
+        sql_model_assets, partition_key=DAY.isoformat(), resources={"warehouse": warehouse}
+    ).success
+    with warehouse.get_connection() as con:
+        plan = con.execute("explain select sum(cost_usd) from stg_generations").fetchall()[0][1]
+    assert "HASH_JOIN" in plan
+    assert "NL_JOIN" not in plan  # BLOCKWISE_NL_JOIN, NESTED_LOOP_JOIN

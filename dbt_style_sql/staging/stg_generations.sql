@@ -52,6 +52,9 @@ prices as (
 
     select
         *,
+        -- A tier's upper bound as a value, never null: an "is null or" in the join's condition
+        -- turns DuckDB's hash join into a nested loop (+10 CPU-s over 10M generations).
+        coalesce(input_tokens_to, 9223372036854775807) as input_tokens_below,
         -- Each rate in whole pico-USD (1e-12) per token, when it is one: then a generation's
         -- cost is exact in 64-bit integers (see priced). Null for a rate with finer digits or
         -- above 0.001 USD per token, whose generations take the 128-bit decimal path. One
@@ -218,7 +221,7 @@ priced as (
         and costed.start_time >= prices.valid_from
         and costed.start_time < prices.valid_to
         and costed.input_tokens >= prices.input_tokens_from
-        and (prices.input_tokens_to is null or costed.input_tokens < prices.input_tokens_to)
+        and costed.input_tokens < prices.input_tokens_below
 
 ),
 

@@ -29,8 +29,13 @@ DAY = date(2026, 9, 3)
 PRICED = "gpt-priced"
 
 
-def run_chain(tmp_path, rows: list[Generation], last_day: date = DAY):
-    """The chain with its checks for DAY, or as one run over DAY..last_day (a backfill)."""
+def run_chain(
+    tmp_path, rows: list[Generation], last_day: date = DAY, range_run: bool | None = None
+):
+    """The chain with its checks for DAY, or as one run over DAY..last_day (a backfill).
+
+    A backfill of one day from the UI is a range run too (range tags from DAY to DAY)."""
+    range_run = last_day != DAY if range_run is None else range_run
     tmp_path.mkdir(parents=True, exist_ok=True)
     database = tmp_path / "w.duckdb"
     with duckdb.connect(str(database)) as con:
@@ -44,9 +49,9 @@ def run_chain(tmp_path, rows: list[Generation], last_day: date = DAY):
 
     result = dg.materialize(
         [stand_in_raw_generations, *sql_model_assets, *spend_checks],
-        partition_key=DAY.isoformat() if last_day == DAY else None,
+        partition_key=None if range_run else DAY.isoformat(),
         tags={}
-        if last_day == DAY
+        if not range_run
         else {
             "dagster/asset_partition_range_start": DAY.isoformat(),
             "dagster/asset_partition_range_end": last_day.isoformat(),
@@ -135,6 +140,20 @@ def test_a_range_run_judges_each_day_as_a_one_day_run_would(tmp_path):
     assert not whole_range.passed
     assert whole_range.severity == dg.AssetCheckSeverity.WARN
     assert whole_range.metadata["failed"].value == second.isoformat()
+
+
+def test_a_one_day_backfill_files_each_check_under_its_day(tmp_path):
+    # The UI's backfill of one day is a range run from DAY to DAY. Dagster files a check
+    # result returned there under no partition, and the day's own check stayed "skipped".
+    rows = attributed(2) + attributed(1, model="mystery-model")
+    result, _ = run_chain(tmp_path, rows, range_run=True)
+    assert result.success
+    by_day = {
+        e.check_name: e.passed
+        for e in result.get_asset_check_evaluations()
+        if e.partition == DAY.isoformat()
+    }
+    assert by_day == {"unique_ids": True, "unattributed_share": True, "unpriced_calls": False}
 
 
 def test_invalid_threshold_is_a_clear_error(monkeypatch):

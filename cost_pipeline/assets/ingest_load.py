@@ -21,7 +21,7 @@ from cost_pipeline.langfuse import InvalidPageError, ObservationsClient
 from cost_pipeline.langfuse.secrets import scrub
 from cost_pipeline.warehouse.load_memory import LoadMemory
 from cost_pipeline.warehouse.loading_session import for_loading
-from cost_pipeline.warehouse.plan import RESUMED, LoadPlan, WindowTask, plan_load
+from cost_pipeline.warehouse.plan import INCREMENTAL, RESUMED, LoadPlan, WindowTask, plan_load
 from cost_pipeline.warehouse.quality import InputQuality
 from cost_pipeline.warehouse.resource import WarehouseResource
 from cost_pipeline.warehouse.schema import ensure_schema
@@ -35,6 +35,7 @@ from cost_pipeline.warehouse.state import (
     resume_load,
     start_load,
 )
+from cost_pipeline.warehouse.unloaded_traffic import UnloadedTraffic, unloaded_traffic
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,12 @@ def load_partition(
     # Bounded memory, one DuckDB thread per query.
     loading = for_loading(warehouse)
     memory = LoadMemory(loading.user_memory_limit)
-    plan, counters = _begin(day, loading, options, started_at)
+    plan, counters, traffic = _begin(day, loading, options, started_at)
+    if traffic is not None and plan.mode == INCREMENTAL:
+        log.info(
+            f"raw_generations {day}: {traffic.calls} call(s) llm_traffic logged for the day are "
+            f"not loaded yet, the earliest started at {traffic.earliest_start}: reading from there"
+        )
     log.info(
         f"raw_generations {day}: {plan.mode} load of [{plan.window_from}, {plan.window_to}) "
         f"in {len(plan.windows)} window(s)"
@@ -120,22 +126,24 @@ def load_partition(
 
 def _begin(
     day: date, warehouse: WarehouseResource, options: LoadOptions, now: datetime
-) -> tuple[LoadPlan, LoadCounters]:
+) -> tuple[LoadPlan, LoadCounters, UnloadedTraffic | None]:
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         state = read_state(conn, day)
+        traffic = unloaded_traffic(conn, day)
         plan = plan_load(
             state,
             day,
             full_refresh=options.full_refresh,
             lookback=options.lookback,
             sub_windows=options.sub_windows,
+            reread_from=traffic.earliest_start if traffic else None,
         )
         if plan.mode == RESUMED and state is not None:
             resume_load(conn, day, now)
-            return plan, state.counters
+            return plan, state.counters, traffic
         start_load(conn, day, plan.mode, [(w.window_from, w.window_to) for w in plan.windows], now)
-        return plan, ZERO_COUNTERS
+        return plan, ZERO_COUNTERS, traffic
 
 
 def _run_with_restarts(

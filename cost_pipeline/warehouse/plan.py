@@ -7,7 +7,9 @@
   load time L started at T > L - delay (delay = how late it became readable), and every row
   loaded so far started at or before L, so high_water <= L. Reading from high_water - lookback
   therefore catches every generation whose ingestion delay is at most ``lookback``: that is the
-  guaranteed late-data window. Upsert by id makes the overlap harmless.
+  guaranteed late-data window. Upsert by id makes the overlap harmless. The window starts
+  earlier still at ``reread_from`` when given: the start of synthetic calls logged for the day
+  but not loaded yet (``unloaded_traffic.py``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def plan_load(
     full_refresh: bool = False,
     lookback: timedelta = timedelta(hours=2),
     sub_windows: int = 1,
+    reread_from: datetime | None = None,
 ) -> LoadPlan:
     day_start, day_end = day_bounds(day)
     if not full_refresh and state is not None and state.unfinished and state.windows:
@@ -67,7 +70,10 @@ def plan_load(
         return LoadPlan(day, RESUMED, open_windows)
     if full_refresh or state is None or state.high_water is None:
         return LoadPlan(day, FULL, split_window(day_start, day_end, sub_windows))
-    start = min(max(day_start, _floor_ms(state.high_water - lookback)), day_end - _MS)
+    start = _floor_ms(state.high_water - lookback)
+    if reread_from is not None:
+        start = min(start, _floor_ms(reread_from))
+    start = min(max(day_start, start), day_end - _MS)
     return LoadPlan(day, INCREMENTAL, split_window(start, day_end, sub_windows))
 
 

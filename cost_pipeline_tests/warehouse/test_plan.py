@@ -42,6 +42,18 @@ def test_lookback_never_reaches_into_the_previous_day():
     assert plan.mode == INCREMENTAL
 
 
+def test_unloaded_traffic_moves_the_start_back_never_forward_nor_before_the_day():
+    high_water = datetime(2026, 11, 20, 18)
+    early = datetime(2026, 11, 20, 3, 15, 0, 999999)
+    plan = plan_load(state(high_water=high_water), DAY, reread_from=early)
+    assert plan.windows == (WindowTask(datetime(2026, 11, 20, 3, 15, 0, 999000), END),)
+    assert plan.mode == INCREMENTAL
+    late = plan_load(state(high_water=high_water), DAY, reread_from=datetime(2026, 11, 20, 17))
+    assert late.windows == (WindowTask(datetime(2026, 11, 20, 16), END),)
+    before = plan_load(state(high_water=high_water), DAY, reread_from=datetime(2026, 11, 19, 23))
+    assert before.windows == (WindowTask(START, END),)
+
+
 def test_empty_day_is_read_whole_again():
     assert plan_load(state(high_water=None), DAY).mode == FULL
 

@@ -20,13 +20,14 @@ Anything else (MotherDuck ``md:``, ``:memory:``) reaches ``duckdb.connect`` unch
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import dagster as dg
 import duckdb
-from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
@@ -43,6 +44,12 @@ ROW_GROUP_SIZE = 16_384
 # The oldest format with dictionary + FSST text compression; DuckDB 1.3 (May 2025) reads it.
 NEW_FILE_STORAGE_VERSION = "v1.3.0"
 ATTACHED_AS = "warehouse"
+# How long a step waits for another process (a BI tool, a notebook, a step outside the pool) to
+# let go of the file, and the longest pause between two attempts: a doubling back-off left a
+# step waiting up to twice as long as the file was held, with nothing in its log.
+LOCK_WAIT_S = 100.0
+LOCK_POLL_MAX_S = 0.5
+_HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 
 
 class WarehouseLockedError(RuntimeError):
@@ -85,20 +92,31 @@ class WarehouseResource(DuckDBResource):
             # Spill files beside the warehouse, as a direct connect to the file would put them.
             config.setdefault("temp_directory", f"{target}.tmp")
             config.setdefault("storage_compatibility_version", NEW_FILE_STORAGE_VERSION)
-        # Another process may hold the file briefly (a BI reader, a finishing step): back off
-        # like DuckDBResource does instead of failing the step at once.
-        conn = backoff(
-            fn=self._open,
-            retry_on=(WarehouseLockedError,),
-            kwargs={"target": target, "read_only": read_only, "config": config},
-            max_retries=10,
-        )
+        # Another process may hold the file for a while (a BI reader, a finishing step): wait
+        # for it, saying so in the step's log, instead of failing the step at once.
+        conn = self._open_when_free(target, read_only, config)
         try:
             # Values are written into the SQL, never bound: binding imports pandas in every run
             # process where it is installed (inline_params.py).
             yield cast(duckdb.DuckDBPyConnection, InliningConnection(conn))
         finally:
             conn.close()
+
+    def _open_when_free(
+        self, target: str, read_only: bool, config: dict[str, Any]
+    ) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.05
+        while True:
+            try:
+                return self._open(target, read_only, config)
+            except WarehouseLockedError as locked:
+                if time.monotonic() + pause > deadline:
+                    raise
+                if pause == 0.05:
+                    dg.get_dagster_logger().warning(_lock_message(target, str(locked)))
+            time.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL_MAX_S)
 
     def _open(
         self, target: str, read_only: bool, config: dict[str, Any]
@@ -149,3 +167,14 @@ _TOKEN_VALUE = re.compile(r"(token=)[^&;\s'\"]+", re.IGNORECASE)
 def redact(text: str) -> str:
     """Hide token values a connection string may carry (``md:db?motherduck_token=...``)."""
     return _TOKEN_VALUE.sub(r"\1***", text)
+
+
+def _lock_message(target: str, duckdb_error: str) -> str:
+    found = _HOLDER_PID.search(duckdb_error)
+    holder = f" (PID {found.group(1)})" if found else ""
+    return (
+        f"the warehouse {target} is locked by another process{holder}: waiting up to "
+        f"{LOCK_WAIT_S:.0f}s for it to close the file. DuckDB lets no one else open a file that "
+        "a process has open, read-only connections included: close BI tools and notebooks "
+        f"while runs write, and read the exports under {settings.export_root()} instead"
+    )

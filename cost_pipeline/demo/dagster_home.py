@@ -35,10 +35,13 @@ concurrency:
       - key: {WAREHOUSE_RUN_TAG}
         limit: 1
 # A run killed without warning keeps its pool slot; once it is marked failed or canceled (in the
-# UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds.
+# UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds, on its
+# next look at the runs (every poll_interval_seconds; Dagster's default of 120 s kept the next
+# run waiting ~2 minutes after a crash).
 run_monitoring:
   enabled: true
   free_slots_after_run_end_seconds: 30
+  poll_interval_seconds: 15
 """
 
 
@@ -57,8 +60,9 @@ def ensure_dagster_home(path: Path) -> Path:
 
 
 # sha256 (first 16 hex digits) of each DAGSTER_YAML earlier versions wrote: without the
-# run_monitoring section (dc7b536), and without the run queue limit (584af0a).
-_EARLIER_VERSIONS = {"9afd6da057648178", "fd78e41e15e02e3b"}
+# run_monitoring section (dc7b536), without the run queue limit (584af0a), and without
+# run_monitoring's poll_interval_seconds (7a5481c).
+_EARLIER_VERSIONS = {"9afd6da057648178", "fd78e41e15e02e3b", "29851cfab5ce80a6"}
 
 
 def _written_by_an_older_version(config: Path) -> bool:

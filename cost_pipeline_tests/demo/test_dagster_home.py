@@ -42,8 +42,8 @@ def test_the_repositorys_dagster_yaml_sets_what_the_generated_home_sets():
     assert limits == [{"key": WAREHOUSE_RUN_TAG, "limit": 1}]
 
 
-# What earlier versions wrote, word for word: without run_monitoring (dc7b536), and without the
-# run queue limit (584af0a).
+# What earlier versions wrote, word for word: without run_monitoring (dc7b536), without the
+# run queue limit (584af0a), and checking runs every 120 s (Dagster's default, 7a5481c).
 _FIRST_VERSION = """\
 # Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
 # Every asset and check that opens the DuckDB warehouse runs in the "duckdb_writer" pool.
@@ -64,7 +64,45 @@ run_monitoring:
 )
 
 
-@pytest.mark.parametrize("older", [_FIRST_VERSION, _SECOND_VERSION], ids=["first", "second"])
+_THIRD_VERSION = """\
+# Written by cost-pipeline (cost_pipeline/demo/dagster_home.py).
+# Every asset and check that opens the DuckDB warehouse runs in the "duckdb_writer" pool.
+# DuckDB allows one writing process per file, so pools default to one step at a time.
+# Runs tagged cost_pipeline/writes_warehouse (every run of daily_spend_job, e.g. the schedule's two
+# nightly runs) wait in the run queue one at a time: started behind a held pool slot, a run
+# keeps a core busy polling for it until the slot frees.
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: cost_pipeline/writes_warehouse
+        limit: 1
+# A run killed without warning keeps its pool slot; once it is marked failed or canceled (in the
+# UI, or by `cost-pipeline recover`), the daemon frees the slot after this many seconds.
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 30
+"""
+
+
+def test_a_killed_runs_slot_is_freed_within_a_minute(tmp_path):
+    """Found operating `cost-pipeline dev`: after a kill -9 the next queued run waited 1 min 41 s
+    for the slot, because the daemon looked at ended runs every 120 s (Dagster's default), not
+    "after 30 seconds" as the file said. At worst a slot is now free after poll + 30 s."""
+    home = ensure_dagster_home(tmp_path / "dagster_home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.run_monitoring_enabled
+        poll = instance.run_monitoring_poll_interval_seconds
+        free_after = instance.run_monitoring_settings["free_slots_after_run_end_seconds"]
+        assert poll + free_after <= 60
+
+
+@pytest.mark.parametrize(
+    "older",
+    [_FIRST_VERSION, _SECOND_VERSION, _THIRD_VERSION],
+    ids=["first", "second", "third"],
+)
 def test_a_file_an_older_version_wrote_is_brought_up_to_date(tmp_path, older):
     home = tmp_path / "dagster_home"
     home.mkdir()

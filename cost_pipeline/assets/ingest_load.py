@@ -101,7 +101,7 @@ def load_partition(
         try:
             restarts = _run_with_restarts(pipeline, plan, loading, options, client)
         except BaseException as exc:
-            error = scrub(f"{type(exc).__name__}: {exc}", _keys(client))
+            error = scrub(failure_text(exc), _keys(client))
             record_end(loading, pipeline, plan, run_id, started_at, t0, FAILED, error, log)
             raise
         end = record_end(loading, pipeline, plan, run_id, started_at, t0, COMPLETE, None, log)
@@ -122,6 +122,20 @@ def load_partition(
         rejected_by_reason=end.rejected_by_reason,
         older_copies_removed=end.cross_day.removed_by_day,
     )
+
+
+def failure_text(exc: BaseException) -> str:
+    """What ``ingest_runs.error`` says about a failed load. Interrupts (a run terminated from the
+    UI, Ctrl-C, the process told to exit) carry no message of their own."""
+    message = str(exc).strip()
+    if message:
+        return f"{type(exc).__name__}: {message}"
+    if not isinstance(exc, Exception):
+        return (
+            f"{type(exc).__name__}: the load was stopped before it ended (the run terminated "
+            "or the process told to exit); the next load resumes from its last checkpoint"
+        )
+    return f"{type(exc).__name__} (no message)"
 
 
 def _begin(

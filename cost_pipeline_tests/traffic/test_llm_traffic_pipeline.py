@@ -7,7 +7,6 @@ row must make the canary fail and name the call.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import dagster as dg
@@ -23,7 +22,7 @@ from cost_pipeline.traffic.runner import run_partition
 from cost_pipeline.traffic.targets import resolve_targets
 from cost_pipeline.traffic.workload import load_workload
 from cost_pipeline.warehouse.resource import WarehouseResource
-from cost_pipeline_tests.conftest import start_serve_local
+from cost_pipeline_tests.traffic.simulated_env import traffic_to_serve_local
 
 # One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_traffic_pipeline")
@@ -37,15 +36,7 @@ ASSETS = [llm_traffic, raw_generations, *sql_model_assets]
 def pipeline(tmp_path_factory):
     """Server, environment and warehouse for the module; llm_traffic materialized once."""
     root = tmp_path_factory.mktemp("traffic")
-    keys = {
-        "LANGFUSE_PUBLIC_KEY": f"pk-lf-{uuid.uuid4().hex[:12]}",
-        "LANGFUSE_SECRET_KEY": f"sk-lf-{uuid.uuid4().hex[:12]}",
-    }
-    with start_serve_local(root, env=keys) as server, pytest.MonkeyPatch.context() as patch:
-        for name, value in server.env().items():
-            patch.setenv(name, value)
-        for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "LLM_TRAFFIC_MODE"):
-            patch.delenv(name, raising=False)  # the simulator is found via LANGFUSE_BASE_URL
+    with traffic_to_serve_local(root) as server:
         resources = {
             "warehouse": WarehouseResource(database=str(root / "warehouse.duckdb")),
             "langfuse": LangfuseResource(),

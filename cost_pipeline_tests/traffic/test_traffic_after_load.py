@@ -9,11 +9,9 @@ missing", though the loader could know from ``traffic_log`` that they were sent.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import dagster as dg
-import pytest
 
 from cost_pipeline.assets.canary import synthetic_traffic_canary
 from cost_pipeline.assets.ingest import raw_generations
@@ -21,7 +19,7 @@ from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.assets.traffic import llm_traffic
 from cost_pipeline.langfuse.resource import LangfuseResource
 from cost_pipeline.warehouse.resource import WarehouseResource
-from cost_pipeline_tests.conftest import start_serve_local
+from cost_pipeline_tests.traffic.simulated_env import traffic_to_serve_local
 
 DAY = date(2026, 3, 6)
 CALLS = 20
@@ -29,15 +27,7 @@ ASSETS = [llm_traffic, raw_generations, *sql_model_assets, synthetic_traffic_can
 
 
 def test_a_second_batch_for_a_loaded_day_is_loaded_by_the_same_run(tmp_path):
-    keys = {
-        "LANGFUSE_PUBLIC_KEY": f"pk-lf-{uuid.uuid4().hex[:12]}",
-        "LANGFUSE_SECRET_KEY": f"sk-lf-{uuid.uuid4().hex[:12]}",
-    }
-    with start_serve_local(tmp_path, env=keys) as server, pytest.MonkeyPatch.context() as patch:
-        for name, value in server.env().items():
-            patch.setenv(name, value)
-        for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "LLM_TRAFFIC_MODE"):
-            patch.delenv(name, raising=False)
+    with traffic_to_serve_local(tmp_path):
         warehouse = WarehouseResource(database=str(tmp_path / "warehouse.duckdb"))
         resources = {"warehouse": warehouse, "langfuse": LangfuseResource()}
         run_config = {"ops": {"llm_traffic": {"config": {"calls_per_partition": CALLS}}}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from cost_pipeline import settings
 from cost_pipeline.langfuse.budget import RequestBudget
@@ -32,6 +32,9 @@ class LangfuseResource(dg.ConfigurableResource):
         "Cloud: 1,000/min on Pro and Team, 30/min on Hobby, per organisation). 0: no limit "
         "(self-hosted Langfuse has none). Empty: COST_PIPELINE_REQUESTS_PER_MINUTE, else 1000.",
     )
+    # One budget for every client this resource opens in a run: Langfuse counts requests per
+    # organisation and minute, so the next day of a range run must not start a fresh minute.
+    _budget: RequestBudget | None = PrivateAttr(default=None)
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         # pydantic builds repr/str from these: keep the keys out of logs and tracebacks.
@@ -67,5 +70,10 @@ class LangfuseResource(dg.ConfigurableResource):
             read_timeout_s=self.read_timeout_s,
             max_connections=max_connections,
             log=log,
-            budget=RequestBudget(limit) if (limit := self.budget_per_minute()) else None,
+            budget=self._shared_budget(),
         )
+
+    def _shared_budget(self) -> RequestBudget | None:
+        if self._budget is None and (limit := self.budget_per_minute()):
+            self._budget = RequestBudget(limit)
+        return self._budget

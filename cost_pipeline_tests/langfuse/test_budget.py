@@ -1,12 +1,16 @@
 """The requests-per-minute budget: never more than the limit in any 60 s, shared by threads."""
 
 import threading
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cost_pipeline.langfuse import ObservationWindow
 from cost_pipeline.langfuse.budget import WINDOW_S, BudgetWaitCancelled, RequestBudget
+from cost_pipeline.langfuse.errors import FetchCancelled
+from cost_pipeline.langfuse.resource import LangfuseResource
 
 
 class FakeTime:
@@ -103,3 +107,25 @@ def test_a_stopped_load_stops_waiting():
 def test_negative_limits_are_refused():
     with pytest.raises(ValueError, match="requests_per_minute"):
         RequestBudget(-1)
+
+
+def test_the_days_of_a_range_run_share_the_minute_of_requests(serve_local):
+    """Langfuse counts requests per organisation and minute (Cloud: 30 on Hobby), whatever the
+    day they read. raw_generations opens one client per day of a range run, from its one
+    langfuse resource: a day's client must find the minute the previous day used up, not a
+    fresh budget that sends at once into HTTP 429s."""
+    resource = LangfuseResource(
+        base_url=serve_local.base_url,
+        public_key=serve_local.public_key,
+        secret_key=serve_local.secret_key,
+        requests_per_minute=2,
+    )
+    first, second = (datetime(2026, 11, 10) + timedelta(days=n) for n in range(2))
+    with resource.open_client() as first_day:
+        for _ in range(2):
+            first_day.fetch_page(ObservationWindow(first, second), None)
+    stopped = threading.Event()
+    stopped.set()  # a request that would have to wait for a slot is cancelled at once
+    with resource.open_client() as second_day, pytest.raises(FetchCancelled):
+        second_day.fetch_page(ObservationWindow(second, second + timedelta(days=1)), None, stopped)
+    assert serve_local.stats()["pages_served"] == 2

@@ -1,32 +1,16 @@
 """read_only_connection: a clear message while another process writes, a snapshot otherwise."""
 
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
 from cost_pipeline.warehouse.reader import WarehouseBusy, WarehouseMissing, read_only_connection
-
-HOLD = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("create table if not exists t as select 42 as answer")
-print("holding", flush=True)
-sys.stdin.read()  # hold the file until the test closes stdin
-"""
+from cost_pipeline_tests.warehouse.file_holder import hold_file
 
 
 @pytest.fixture
 def writer(tmp_path):
     database = tmp_path / "w.duckdb"
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline().strip() == "holding"
+    process = hold_file(database, read_only=False)
     yield database, process
     process.stdin.close()
     process.wait(30)

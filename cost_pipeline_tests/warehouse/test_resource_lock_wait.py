@@ -6,8 +6,6 @@ let go (doubling back-off: the next attempt came 12.8, 25.6, 51.2 s after the on
 """
 
 import logging
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,13 +13,8 @@ import dagster as dg
 import duckdb
 
 from cost_pipeline.warehouse.resource import WarehouseResource
+from cost_pipeline_tests.warehouse.file_holder import hold_file
 
-HOLD = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-print("holding", flush=True)
-sys.stdin.read()  # hold the file until the test closes stdin
-"""
 HELD_S = 7.0  # long enough for the doubling back-off to be 5 s between attempts
 
 
@@ -29,13 +22,7 @@ def test_a_step_waiting_for_the_file_says_who_holds_it_and_gets_in_once_it_is_fr
     database = tmp_path / "w.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute("create table t as select 42 as answer")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "holding"
+    holder = hold_file(database, read_only=True)
     connected_at: list[float] = []
 
     @dg.asset

@@ -42,15 +42,18 @@ class TokenUsage:
     output_audio: int = 0  # audio completion tokens (not in output)
     web_searches: int = 0  # server-side web searches, billed per search (not tokens)
 
+    @property
+    def input_tokens(self) -> int:
+        """All input tokens as genai-prices counts them (cache and audio included): what puts
+        a call in a long-context tier."""
+        return (
+            self.input + self.cache_read + self.cache_write + self.cache_write_1h + self.input_audio
+        )
+
     def as_genai_usage(self) -> Usage:
-        # genai-prices counts cache and audio tokens inside input_tokens, reasoning and audio
-        # inside output_tokens.
+        # genai-prices counts reasoning and audio tokens inside output_tokens.
         return Usage(
-            input_tokens=self.input
-            + self.cache_read
-            + self.cache_write
-            + self.cache_write_1h
-            + self.input_audio,
+            input_tokens=self.input_tokens,
             cache_read_tokens=self.cache_read,
             cache_write_tokens=self.cache_write + self.cache_write_1h,
             cache_write_1h_tokens=self.cache_write_1h,
@@ -270,12 +273,5 @@ def price_usage(
     if not rates.tiered:
         return rates.cost(usage)
     # Every token of the call is priced at the tier its input tokens put it in.
-    input_tokens = (
-        usage.input
-        + usage.cache_read
-        + usage.cache_write
-        + usage.cache_write_1h
-        + usage.input_audio
-    )
     tiers = model_rate_tiers(model, context)
-    return next(rates for start, rates in reversed(tiers) if input_tokens >= start).cost(usage)
+    return next(r for start, r in reversed(tiers) if usage.input_tokens >= start).cost(usage)

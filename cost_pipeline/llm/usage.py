@@ -92,16 +92,7 @@ def from_anthropic(usage: Any) -> TokenUsage | None:
 
 
 def total_tokens(usage: TokenUsage) -> int:
-    return (
-        usage.input
-        + usage.cache_read
-        + usage.cache_write
-        + usage.cache_write_1h
-        + usage.input_audio
-        + usage.output
-        + usage.reasoning
-        + usage.output_audio
-    )
+    return usage.input_tokens + usage.output + usage.reasoning + usage.output_audio
 
 
 def usage_details(usage: TokenUsage) -> dict[str, int]:

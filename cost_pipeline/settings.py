@@ -16,25 +16,30 @@ LOCAL_SECRET_KEY = "sk-lf-local"  # noqa: S105 - the documented key of the offli
 LOCAL_BASE_URL = "http://127.0.0.1:3000"
 
 
+def _setting(name: str, default: str) -> str:
+    """A ``COST_PIPELINE_*`` variable, its default when unset or blank.
+
+    ``export X=`` and a ``.env`` line ``X=`` leave the variable set to nothing, which a user means
+    as "not set": the default applies. (The Langfuse variables follow the Langfuse SDK instead:
+    see ``langfuse_base_url`` and ``langfuse_keys``.)
+    """
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
 def home_dir() -> Path:
     """Root of local state: warehouse, exports and serve-local's data."""
-    return Path(os.environ.get("COST_PIPELINE_HOME", ".cost_pipeline")).expanduser()
+    return Path(_setting("COST_PIPELINE_HOME", ".cost_pipeline")).expanduser()
 
 
 def warehouse_target() -> str:
     """DuckDB path or connection string (e.g. MotherDuck's ``md:``) for the warehouse."""
-    override = os.environ.get("COST_PIPELINE_WAREHOUSE")
-    if override:
-        return override
-    return str(home_dir() / "warehouse.duckdb")
+    return _setting("COST_PIPELINE_WAREHOUSE", "") or str(home_dir() / "warehouse.duckdb")
 
 
 def export_root() -> str:
     """Directory or object-store prefix (``s3://bucket/prefix``) that exports are written under."""
-    override = os.environ.get("COST_PIPELINE_EXPORT_DIR")
-    if override:
-        return override
-    return str(home_dir() / "exports")
+    return _setting("COST_PIPELINE_EXPORT_DIR", "") or str(home_dir() / "exports")
 
 
 def local_data_dir() -> Path:
@@ -121,7 +126,12 @@ def langfuse_base_url() -> str:
 
 
 def langfuse_keys() -> tuple[str, str]:
-    """The public and secret key, serve-local's built-in ones when unset."""
+    """The public and secret key, serve-local's built-in ones when unset.
+
+    An empty key is sent as it is, as the Langfuse SDK sends it (it falls back only when the
+    variable is unset): taken for unset, serve-local's well-known keys would go to the real host.
+    The server's 401 then reads ``LANGFUSE_SECRET_KEY ((empty))``.
+    """
     return (
         os.environ.get("LANGFUSE_PUBLIC_KEY", LOCAL_PUBLIC_KEY),
         os.environ.get("LANGFUSE_SECRET_KEY", LOCAL_SECRET_KEY),
@@ -138,14 +148,14 @@ class AttributionKeys:
 
 def attribution_keys() -> AttributionKeys:
     return AttributionKeys(
-        feature=os.environ.get("COST_PIPELINE_FEATURE_KEY", "feature"),
-        team=os.environ.get("COST_PIPELINE_TEAM_KEY", "team"),
+        feature=_setting("COST_PIPELINE_FEATURE_KEY", "feature"),
+        team=_setting("COST_PIPELINE_TEAM_KEY", "team"),
     )
 
 
 def unattributed_warn_share() -> float:
     """Share (0..1) of a day's spend that may be `unattributed` before the asset check warns."""
-    raw = os.environ.get("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "0.2")
+    raw = _setting("COST_PIPELINE_UNATTRIBUTED_WARN_SHARE", "0.2")
     try:
         share = float(raw)
     except ValueError:
@@ -163,7 +173,7 @@ def partitions_start_date() -> str:
     Read when the code location is imported, so a bad value must say which setting to fix:
     Dagster's own parse error names neither the variable nor where it came from.
     """
-    raw = os.environ.get("COST_PIPELINE_START_DATE", "2026-01-01")
+    raw = _setting("COST_PIPELINE_START_DATE", "2026-01-01")
     try:
         # The format Dagster's DailyPartitionsDefinition parses, so what passes here loads there.
         start = datetime.strptime(raw.strip(), "%Y-%m-%d")
@@ -178,7 +188,7 @@ def partitions_start_date() -> str:
 def langfuse_requests_per_minute() -> int:
     """The loader's request budget when the langfuse resource sets none: Langfuse Cloud's
     ``public-api`` limit is per organisation and plan (1,000/min on Pro, 30/min on Hobby)."""
-    raw = os.environ.get("COST_PIPELINE_REQUESTS_PER_MINUTE", "1000")
+    raw = _setting("COST_PIPELINE_REQUESTS_PER_MINUTE", "1000")
     if not raw.strip().isdigit():
         raise ValueError(
             f"COST_PIPELINE_REQUESTS_PER_MINUTE={raw!r}: expected a whole number of requests per "
@@ -193,7 +203,7 @@ def schedule_sends_traffic() -> bool:
     Turn it off (COST_PIPELINE_SCHEDULE_TRAFFIC=false) where only real application traffic
     should be loaded, e.g. against Langfuse Cloud without the provider simulator.
     """
-    raw = os.environ.get("COST_PIPELINE_SCHEDULE_TRAFFIC", "true").strip().lower()
+    raw = _setting("COST_PIPELINE_SCHEDULE_TRAFFIC", "true").strip().lower()
     if raw not in {"true", "false", "1", "0", "yes", "no"}:
         raise ValueError(f"COST_PIPELINE_SCHEDULE_TRAFFIC={raw!r}: expected true or false")
     return raw in {"true", "1", "yes"}

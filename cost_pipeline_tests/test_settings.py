@@ -47,9 +47,7 @@ def test_the_request_budget_comes_from_the_resource_else_the_environment(monkeyp
         LangfuseResource().budget_per_minute()
 
 
-@pytest.mark.parametrize(
-    "value", ["2026-13-01", "2026-02-30", "01/03/2026", "2026-01-01T00:00", ""]
-)
+@pytest.mark.parametrize("value", ["2026-13-01", "2026-02-30", "01/03/2026", "2026-01-01T00:00"])
 def test_a_bad_start_date_names_the_variable_and_the_format(monkeypatch, value):
     monkeypatch.setenv("COST_PIPELINE_START_DATE", value)
     with pytest.raises(ValueError) as raised:
@@ -64,3 +62,54 @@ def test_the_start_date_is_read_as_dagster_reads_it(monkeypatch):
     assert settings.partitions_start_date() == "2026-01-01"
     monkeypatch.setenv("COST_PIPELINE_START_DATE", " 2025-6-1 ")
     assert settings.partitions_start_date() == "2025-06-01"
+
+
+# Each COST_PIPELINE_* variable settings.py reads, and how to read what it resolves to.
+COST_PIPELINE_VARIABLES = {
+    "COST_PIPELINE_HOME": settings.home_dir,
+    "COST_PIPELINE_WAREHOUSE": settings.warehouse_target,
+    "COST_PIPELINE_EXPORT_DIR": settings.export_root,
+    "COST_PIPELINE_FEATURE_KEY": lambda: settings.attribution_keys().feature,
+    "COST_PIPELINE_TEAM_KEY": lambda: settings.attribution_keys().team,
+    "COST_PIPELINE_UNATTRIBUTED_WARN_SHARE": settings.unattributed_warn_share,
+    "COST_PIPELINE_START_DATE": settings.partitions_start_date,
+    "COST_PIPELINE_REQUESTS_PER_MINUTE": settings.langfuse_requests_per_minute,
+    "COST_PIPELINE_SCHEDULE_TRAFFIC": settings.schedule_sends_traffic,
+}
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\n"])  # `export X=`, a .env line `X= `, a file
+@pytest.mark.parametrize("variable", sorted(COST_PIPELINE_VARIABLES))
+def test_a_blank_cost_pipeline_variable_means_unset(monkeypatch, variable, blank):
+    read = COST_PIPELINE_VARIABLES[variable]
+    for name in COST_PIPELINE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    unset = read()
+    monkeypatch.setenv(variable, blank)
+    assert read() == unset
+
+
+@pytest.mark.parametrize("variable", ["LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"])
+def test_an_empty_langfuse_key_is_sent_empty_as_the_sdk_sends_it(monkeypatch, variable):
+    """The Langfuse SDK falls back only when a key is unset (``key or os.environ.get(...)``, then
+    ``is None``): an empty key is used as it is. Taken for unset here, serve-local's well-known
+    keys would go to the real host, and the 401 would blame a variable that is set."""
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-real")
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-real")
+    monkeypatch.setenv(variable, "")
+    public, secret = settings.langfuse_keys()
+    keys = {"LANGFUSE_PUBLIC_KEY": public, "LANGFUSE_SECRET_KEY": secret}
+    assert keys[variable] == ""
+    assert settings.LOCAL_PUBLIC_KEY not in keys.values()
+    assert settings.LOCAL_SECRET_KEY not in keys.values()
+
+
+@pytest.mark.parametrize("variable", ["LANGFUSE_BASE_URL", "LANGFUSE_HOST"])
+def test_an_empty_langfuse_url_is_an_error_not_serve_local(monkeypatch, variable):
+    """The Langfuse SDK's default is Langfuse Cloud, ours serve-local: an empty URL taken for
+    unset would send the keys to whatever listens on 127.0.0.1:3000, so it names the variable."""
+    monkeypatch.delenv("LANGFUSE_BASE_URL", raising=False)
+    monkeypatch.delenv("LANGFUSE_HOST", raising=False)
+    monkeypatch.setenv(variable, "")
+    with pytest.raises(ValueError, match=f"{variable} is set but empty"):
+        settings.langfuse_base_url()

@@ -178,6 +178,10 @@ def materialization_metadata(reports: list[PartitionReport]) -> dict[str, dg.Met
             max(r.window_to for r in reports).replace(tzinfo=UTC)
         ),
         "mode": dg.MetadataValue.text(modes[0] if len(modes) == 1 else ",".join(modes)),
+        # Earlier attempts that were killed without recording an outcome, recorded by this run.
+        "interrupted_loads_recorded": dg.MetadataValue.int(
+            sum(r.interrupted_load is not None for r in reports)
+        ),
         "loaded_at": dg.MetadataValue.timestamp(datetime.now(UTC)),
     }
 

@@ -36,6 +36,7 @@ from cost_pipeline.warehouse.state import (
     start_load,
 )
 from cost_pipeline.warehouse.unloaded_traffic import UnloadedTraffic, unloaded_traffic
+from cost_pipeline.warehouse.vanished_load import record_vanished_load
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class PartitionReport:
     quality: InputQuality = field(default_factory=InputQuality)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     older_copies_removed: dict[date, int] = field(default_factory=dict)
+    # An earlier attempt of the day that ended without an outcome (killed), recorded by this load.
+    interrupted_load: str | None = None
 
 
 def load_partition(
@@ -79,7 +82,11 @@ def load_partition(
     # Bounded memory, one DuckDB thread per query.
     loading = for_loading(warehouse)
     memory = LoadMemory(loading.user_memory_limit)
-    plan, counters, traffic = _begin(day, loading, options, started_at)
+    plan, counters, traffic, vanished = _begin(day, loading, options, started_at, run_id)
+    if vanished is not None:
+        # Said where the user looks first; the same text is the vanished attempt's ingest_runs row.
+        after = "resumed" if plan.mode == RESUMED else f"{plan.mode} load"
+        log.warning(f"raw_generations {day}: {after} after an interrupted load: {vanished}")
     if traffic is not None and plan.mode == INCREMENTAL:
         log.info(
             f"raw_generations {day}: {traffic.calls} call(s) llm_traffic logged for the day are "
@@ -121,6 +128,7 @@ def load_partition(
         quality=end.quality,
         rejected_by_reason=end.rejected_by_reason,
         older_copies_removed=end.cross_day.removed_by_day,
+        interrupted_load=vanished,
     )
 
 
@@ -139,8 +147,8 @@ def failure_text(exc: BaseException) -> str:
 
 
 def _begin(
-    day: date, warehouse: WarehouseResource, options: LoadOptions, now: datetime
-) -> tuple[LoadPlan, LoadCounters, UnloadedTraffic | None]:
+    day: date, warehouse: WarehouseResource, options: LoadOptions, now: datetime, run_id: str
+) -> tuple[LoadPlan, LoadCounters, UnloadedTraffic | None, str | None]:
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         state = read_state(conn, day)
@@ -153,11 +161,13 @@ def _begin(
             sub_windows=options.sub_windows,
             reread_from=traffic.earliest_start if traffic else None,
         )
+        vanished = record_vanished_load(conn, state, plan.mode, run_id, now)
         if plan.mode == RESUMED and state is not None:
-            resume_load(conn, day, now)
-            return plan, state.counters, traffic
-        start_load(conn, day, plan.mode, [(w.window_from, w.window_to) for w in plan.windows], now)
-        return plan, ZERO_COUNTERS, traffic
+            resume_load(conn, day, now, run_id=run_id or None)
+            return plan, state.counters, traffic, vanished
+        windows = [(w.window_from, w.window_to) for w in plan.windows]
+        start_load(conn, day, plan.mode, windows, now, run_id=run_id or None)
+        return plan, ZERO_COUNTERS, traffic, vanished
 
 
 def _run_with_restarts(

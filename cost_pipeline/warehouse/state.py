@@ -53,6 +53,11 @@ class PartitionState:
     started_at: datetime | None
     counters: LoadCounters
     windows: tuple[WindowState, ...] = field(default=())
+    updated_at: datetime | None = None  # the last checkpoint (or start) of the current attempt
+    # The attempt holding the load (migration 008): who to blame if it vanished.
+    run_id: str | None = None
+    run_mode: str | None = None
+    run_started_at: datetime | None = None
 
     @property
     def unfinished(self) -> bool:
@@ -79,7 +84,8 @@ class WindowProgress:
 def read_state(conn: duckdb.DuckDBPyConnection, day: date) -> PartitionState | None:
     row = conn.execute(
         "select status, mode, high_water, started_at, pages, rows_loaded, rows_rejected, "
-        "api_requests, api_bytes, retries, retry_wait_s from ingest_state where partition_date = ?",
+        "api_requests, api_bytes, retries, retry_wait_s, updated_at, run_id, run_mode, "
+        "run_started_at from ingest_state where partition_date = ?",
         [day],
     ).fetchone()
     if row is None:
@@ -95,8 +101,12 @@ def read_state(conn: duckdb.DuckDBPyConnection, day: date) -> PartitionState | N
         mode=row[1],
         high_water=row[2],
         started_at=row[3],
-        counters=LoadCounters(*row[4:]),
+        counters=LoadCounters(*row[4:11]),
         windows=tuple(WindowState(*window) for window in windows),
+        updated_at=row[11],
+        run_id=row[12],
+        run_mode=row[13],
+        run_started_at=row[14],
     )
 
 
@@ -106,6 +116,7 @@ def start_load(
     mode: str,
     windows: list[tuple[datetime, datetime]],
     now: datetime,
+    run_id: str | None = None,
 ) -> None:
     """Begin a new load of ``day``: fresh windows and counters; the high-water mark is kept."""
     with transaction(conn):
@@ -119,15 +130,17 @@ def start_load(
         conn.execute(
             """
             insert into ingest_state (partition_date, status, mode, window_from, window_to,
-                started_at, updated_at)
-            values ($day, $status, $mode, $window_from, $window_to, $now, $now)
+                started_at, updated_at, run_id, run_mode, run_started_at)
+            values ($day, $status, $mode, $window_from, $window_to, $now, $now, $run_id, $mode,
+                $now)
             on conflict (partition_date) do update set
                 status = excluded.status, mode = excluded.mode, last_cursor = null,
                 window_from = excluded.window_from, window_to = excluded.window_to,
                 pages = 0, rows_loaded = 0, rows_rejected = 0, api_requests = 0,
                 api_bytes = 0, retries = 0, retry_wait_s = 0, started_at = excluded.started_at,
                 updated_at = excluded.updated_at, finished_at = null, duration_s = null,
-                error = null
+                error = null, run_id = excluded.run_id, run_mode = excluded.run_mode,
+                run_started_at = excluded.run_started_at
             """,
             {
                 "day": day,
@@ -136,14 +149,23 @@ def start_load(
                 "window_from": min(w[0] for w in windows),
                 "window_to": max(w[1] for w in windows),
                 "now": now,
+                "run_id": run_id,
             },
         )
 
 
-def resume_load(conn: duckdb.DuckDBPyConnection, day: date, now: datetime) -> None:
+def resume_load(
+    conn: duckdb.DuckDBPyConnection,
+    day: date,
+    now: datetime,
+    run_id: str | None = None,
+    run_mode: str = "resumed",
+) -> None:
+    """Continue the day's unfinished load; the counters and windows are kept."""
     conn.execute(
-        "update ingest_state set status = ?, updated_at = ?, error = null where partition_date = ?",
-        [RUNNING, now, day],
+        "update ingest_state set status = ?, updated_at = ?, error = null, run_id = ?, "
+        "run_mode = ?, run_started_at = ? where partition_date = ?",
+        [RUNNING, now, run_id, run_mode, now, day],
     )
 
 
@@ -239,23 +261,24 @@ def finish_load(
 class RunRecord:
     """One load attempt, for the ``ingest_runs`` history."""
 
-    run_id: str
+    run_id: str | None
     partition_date: date
     mode: str
     status: str
     window_from: datetime
     window_to: datetime
-    pages: int
-    rows_loaded: int
-    rows_new: int
-    rows_rejected: int
-    api_requests: int
-    api_bytes: int
-    retries: int
-    retry_wait_s: float
-    started_at: datetime
-    finished_at: datetime
-    duration_s: float
+    # None where the attempt's own figures are unknown: a load that vanished (vanished_load.py).
+    pages: int | None
+    rows_loaded: int | None
+    rows_new: int | None
+    rows_rejected: int | None
+    api_requests: int | None
+    api_bytes: int | None
+    retries: int | None
+    retry_wait_s: float | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
     error: str | None
 
 

@@ -5,7 +5,8 @@ After every kill the warehouse opens read-only, holds each id at most once, and 
 with the checkpoint committed beside them. The dead run is released with `cost-pipeline recover`'s
 code (it holds the duckdb_writer slot of a pool-limited DAGSTER_HOME, as `cost-pipeline dev` sets
 one up); the final run resumes from the checkpoint, asks for fewer pages than a full load, and
-leaves exactly the server's generations.
+leaves exactly the server's generations. Every killed attempt has its ``ingest_runs`` row, written
+by the load after it: failed, saying it ended without recording an outcome, its figures null.
 """
 
 import math
@@ -140,6 +141,8 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
     }
     database = home / "warehouse.duckdb"
     progress: list[int] = []
+    killed_mid_load: list[str] = []  # Dagster run ids of the attempts killed after some pages
+    killed_at_start_up: list[str] = []
 
     # The first kill lands during start-up (before any page), the others mid-load.
     for attempt in range(KILLS_MID_LOAD + 1):
@@ -166,6 +169,9 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
             if attempt > 0:
                 (latest,) = instance.get_runs(limit=1)
                 assert latest.status == dg.DagsterRunStatus.FAILURE
+                killed_mid_load.append(latest.run_id)
+            else:
+                killed_at_start_up += [run.run_id for run in instance.get_runs(limit=1)]
 
     assert len(set(progress)) >= 3, f"kills did not land at different points: {progress}"
     assert progress == sorted(progress)  # committed work is never lost
@@ -189,8 +195,39 @@ def test_kill9_at_random_points_then_rerun_loads_each_generation_once(server, tm
             [DAY],
         ).fetchone()[0]
     assert (status, last_mode) == ("complete", "resumed")
+    assert_killed_attempts_recorded(database, killed_mid_load, killed_at_start_up)
+    assert "resumed after an interrupted load: interrupted: the load of" in (
+        final.stdout + final.stderr
+    )
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("raw_generations"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["interrupted_loads_recorded"].value == 1  # the last killed attempt
     # The final load removed the folders of the killed ones, then its own.
     assert "page spool folder(s) left by loads that were killed" in final.stdout + final.stderr
     assert list(spool_parent.glob("cost-pipeline-pages-*")) == []
     rejected = set(ids_in(database, "rejected_generations", DAY))
     assert_exactly_the_truth(server, database, DAY, rejected=rejected)
+
+
+def assert_killed_attempts_recorded(
+    database: Path, killed_mid_load: list[str], killed_at_start_up: list[str]
+) -> None:
+    """One failed ingest_runs row per killed attempt, saying what happened, its figures unknown."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select run_id, status, error, pages, rows_loaded, rows_new, api_requests, "
+            "finished_at, started_at from ingest_runs where partition_date = ? "
+            "and status <> 'complete' order by started_at",
+            [DAY],
+        ).fetchall()
+    recorded = [row[0] for row in rows]
+    # The start-up kill may have landed before the load began in the warehouse, or after.
+    assert recorded in (killed_mid_load, killed_at_start_up + killed_mid_load), recorded
+    for run_id, status, error, *figures, started_at in rows:
+        assert status == "failed"
+        assert error.startswith(f"interrupted: the load of {DAY} by run {run_id}, a ")
+        assert "ended without recording an outcome (its process was killed or crashed" in error
+        assert "resumes from its last checkpoint" in error
+        assert figures == [None] * 5  # not known for an attempt that vanished
+        assert started_at is not None

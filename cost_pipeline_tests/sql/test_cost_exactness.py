@@ -29,6 +29,15 @@ TOKEN_CLASSES = (
     "reasoning_tokens",
 )
 ATTO = Decimal("1e-18")
+# The usage key each class is read from, for the verbatim usage_details beside the counts.
+USAGE_KEYS = {
+    "uncached_input_tokens": "input",
+    "cache_read_tokens": "input_cached_tokens",
+    "cache_write_tokens": "input_cache_creation",
+    "cache_write_1h_tokens": "input_cache_creation_1h",
+    "visible_output_tokens": "output",
+    "reasoning_tokens": "output_reasoning_tokens",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +70,7 @@ def priced(con, rows: list[Generation], rates: Rates) -> list[tuple[Decimal, Dec
     insert_generations(con, rows)
     got = dict(
         con.execute(
-            # (all-zero counts are a generation without usage: unpriced, but still recomputed)
+            # (all-zero counts reported are unpriced, but still recomputed: at 0)
             "select generation_id, genai_prices_cost_usd from stg_generations "
             "where genai_prices_cost_usd is not null"
         ).fetchall()
@@ -70,7 +79,9 @@ def priced(con, rows: list[Generation], rates: Rates) -> list[tuple[Decimal, Dec
 
 
 def generation(**tokens: int) -> Generation:
-    return Generation(DAY, model="m", **{name: tokens.get(name, 0) for name in TOKEN_CLASSES})
+    counts = {name: tokens.get(name, 0) for name in TOKEN_CLASSES}
+    usage = {USAGE_KEYS[name]: count for name, count in counts.items()}
+    return Generation(DAY, model="m", usage_details=usage, **counts)
 
 
 # Rates at 18 decimals (the model_prices column): whole pico-USD ones (the 64-bit path), finer

@@ -177,3 +177,51 @@ def test_the_mart_counts_them_as_unpriced_and_by_kind(con):
     }
     # Audio counts in input and output tokens.
     assert mart["audio"][4:] == (1600, 850, 2450, 1500, 800)
+
+
+# How a generation's usage arrived -> genai-prices' price of it. Without any token count the
+# price is unknown (null), not 0: a generation recorded without usage is not free. Zero tokens
+# reported are priced, at 0.
+NO_USAGE_CASES = {
+    "usage-null": ({}, None),
+    "usage-empty": ({"usage_details": {}}, None),
+    "usage-counts-null": ({"usage_details": {"input": None, "output": None}}, None),
+    "usage-zero-no-total": ({"usage_details": {"input": 0, "output": 0}}, Decimal(0)),
+    "usage-zero-total": (
+        {"usage_details": {"input": 0, "output": 0, "total": 0}, "reported_total_tokens": 0},
+        Decimal(0),
+    ),
+    "usage-only-total-zero": (
+        {"usage_details": {"total": 0}, "reported_total_tokens": 0}, Decimal(0),
+    ),
+    "usage-some": (
+        {"uncached_input_tokens": 100, "visible_output_tokens": 50,
+         "usage_details": {"input": 100, "output": 50}},
+        150 * TEXT,
+    ),
+}  # fmt: skip
+
+
+def test_genai_prices_cost_is_null_for_a_generation_without_usage(tmp_path):
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        create_contract_tables(connection)
+        insert_rates(connection, "m", Rates(*[TEXT] * 6))
+        rows = [
+            # As the loader stores them: class counts 0 whatever the usage held.
+            Generation(DAY, **{"model": "m", **NO_TOKENS, **fields}, metadata={"feature": name})
+            for name, (fields, _) in NO_USAGE_CASES.items()
+        ]
+        insert_generations(connection, rows)
+        run_models(connection, DAY)
+        got = dict(
+            connection.execute(
+                "select feature, genai_prices_cost_usd from stg_generations"
+            ).fetchall()
+        )
+        mart = connection.execute(
+            "select sum(calls), sum(unpriced_calls), sum(cost_usd), sum(genai_prices_cost_usd) "
+            "from spend_by_feature_team"
+        ).fetchone()
+    assert got == {name: cost for name, (_, cost) in NO_USAGE_CASES.items()}
+    # The mart counts every call without usage as unpriced, whatever genai-prices says.
+    assert mart == (len(NO_USAGE_CASES), len(NO_USAGE_CASES) - 1, 150 * TEXT, 150 * TEXT)

@@ -41,6 +41,7 @@ class Generation:
     output_audio_tokens: int | None = 0
     reported_total_tokens: int | None = None
     derived_total_tokens: int | None = None
+    usage_details: dict | None = None  # verbatim usage; the class columns above are what counts
     langfuse_total_cost: Decimal | None = None
     cost_details: dict | None = None
     id: str = field(default_factory=lambda: f"gen-{next(_ids):06d}")
@@ -72,6 +73,7 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
         values = asdict(row)
         metadata = values.pop("metadata")
         cost_details = values.pop("cost_details")
+        usage_details = values.pop("usage_details")
         values.pop("day")
         values.pop("minute")
         values |= {
@@ -84,6 +86,7 @@ def insert_generations(con: duckdb.DuckDBPyConnection, rows: list[Generation]) -
             "environment": "default",
             "metadata": None if metadata is None else json.dumps(metadata),
             "cost_details": None if cost_details is None else json.dumps(cost_details),
+            "usage_details": None if usage_details is None else json.dumps(usage_details),
         }
         names = ", ".join(values)
         placeholders = ", ".join(f"${name}" for name in values)

@@ -29,15 +29,6 @@ TOKEN_CLASSES = (
     "reasoning_tokens",
 )
 ATTO = Decimal("1e-18")
-# The usage key each class is read from, for the verbatim usage_details beside the counts.
-USAGE_KEYS = {
-    "uncached_input_tokens": "input",
-    "cache_read_tokens": "input_cached_tokens",
-    "cache_write_tokens": "input_cache_creation",
-    "cache_write_1h_tokens": "input_cache_creation_1h",
-    "visible_output_tokens": "output",
-    "reasoning_tokens": "output_reasoning_tokens",
-}
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +40,10 @@ def con():
     connection.close()
 
 
-def exact_cost(generation: Generation, rates: Rates) -> Decimal:
+def exact_cost(generation: Generation, rates: Rates) -> Decimal | None:
     tokens = {name: getattr(generation, name) or 0 for name in TOKEN_CLASSES}
+    if not any(count for name, count in tokens.items() if name != "cache_write_1h_tokens"):
+        return None  # no usage (the 1-hour writes are part of the cache writes): no price
     one_hour = min(tokens["cache_write_1h_tokens"], tokens["cache_write_tokens"])
     cost = (
         tokens["uncached_input_tokens"] * rates.input
@@ -63,25 +56,24 @@ def exact_cost(generation: Generation, rates: Rates) -> Decimal:
     return cost.quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP)
 
 
-def priced(con, rows: list[Generation], rates: Rates) -> list[tuple[Decimal, Decimal]]:
+def priced(
+    con, rows: list[Generation], rates: Rates
+) -> list[tuple[Decimal | None, Decimal | None]]:
     con.execute("delete from raw_generations")
     con.execute("delete from model_prices")
     insert_rates(con, "m", rates)
     insert_generations(con, rows)
     got = dict(
         con.execute(
-            # (all-zero counts reported are unpriced, but still recomputed: at 0)
             "select generation_id, genai_prices_cost_usd from stg_generations "
             "where genai_prices_cost_usd is not null"
         ).fetchall()
     )
-    return [(got[row.id], exact_cost(row, rates)) for row in rows]
+    return [(got.get(row.id), exact_cost(row, rates)) for row in rows]
 
 
 def generation(**tokens: int) -> Generation:
-    counts = {name: tokens.get(name, 0) for name in TOKEN_CLASSES}
-    usage = {USAGE_KEYS[name]: count for name, count in counts.items()}
-    return Generation(DAY, model="m", usage_details=usage, **counts)
+    return Generation(DAY, model="m", **{name: tokens.get(name, 0) for name in TOKEN_CLASSES})
 
 
 # Rates at 18 decimals (the model_prices column): whole pico-USD ones (the 64-bit path), finer

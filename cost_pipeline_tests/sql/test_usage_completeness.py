@@ -179,20 +179,20 @@ def test_the_mart_counts_them_as_unpriced_and_by_kind(con):
     assert mart["audio"][4:] == (1600, 850, 2450, 1500, 800)
 
 
-# How a generation's usage arrived -> genai-prices' price of it. Without any token count the
-# price is unknown (null), not 0: a generation recorded without usage is not free. Zero tokens
-# reported are priced, at 0.
+# How a generation's usage arrived -> genai-prices' price of it. Without a token count above 0
+# the price is unknown (null), not 0: a generation recorded without usage is not free. Zero
+# tokens reported are no usage too, as for cost_usd and the mart's calls_without_usage.
 NO_USAGE_CASES = {
     "usage-null": ({}, None),
     "usage-empty": ({"usage_details": {}}, None),
     "usage-counts-null": ({"usage_details": {"input": None, "output": None}}, None),
-    "usage-zero-no-total": ({"usage_details": {"input": 0, "output": 0}}, Decimal(0)),
+    "usage-zero-no-total": ({"usage_details": {"input": 0, "output": 0}}, None),
     "usage-zero-total": (
         {"usage_details": {"input": 0, "output": 0, "total": 0}, "reported_total_tokens": 0},
-        Decimal(0),
+        None,
     ),
     "usage-only-total-zero": (
-        {"usage_details": {"total": 0}, "reported_total_tokens": 0}, Decimal(0),
+        {"usage_details": {"total": 0}, "reported_total_tokens": 0}, None,
     ),
     "usage-some": (
         {"uncached_input_tokens": 100, "visible_output_tokens": 50,

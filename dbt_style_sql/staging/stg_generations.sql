@@ -129,23 +129,6 @@ renamed as (
         coalesce(input_audio_tokens, 0) as input_audio_tokens,
         coalesce(output_audio_tokens, 0) as output_audio_tokens,
         reported_total_tokens,
-        -- Whether the usage holds a token count at all, 0 included: null, {} and counts that
-        -- are all null are no usage (the loader stores 0 in each class for those too). The JSON
-        -- is read only for rows without a count above 0 and without a total, which are rare
-        -- (Langfuse always adds a total), and a case evaluates its branches only for its rows.
-        case
-            when reported_total_tokens is not null
-                or derived_total_tokens > 0
-                or uncached_input_tokens + cache_read_tokens + cache_write_tokens
-                    + visible_output_tokens + reasoning_tokens + coalesce(input_audio_tokens, 0)
-                    + coalesce(output_audio_tokens, 0) > 0
-                then true
-            when json_type(usage_details) = 'OBJECT' then coalesce(list_bool_or(list_transform(
-                json_extract(usage_details, '$.*'),
-                lambda count: json_type(count) in ('UBIGINT', 'BIGINT')
-            )), false)
-            else false
-        end as has_token_counts,
         -- What the usage's total holds beyond the classes: tokens under keys the loader does
         -- not know (negative: the classes hold more than the total). Usage without a total:
         -- the sum of its counts (derived_total_tokens).
@@ -317,9 +300,8 @@ final as (
         end as unpriced_reason,
         case when has_langfuse_cost then langfuse_total_cost end as langfuse_cost_usd,
         langfuse_cost_partial,
-        -- Null without any token count: a call recorded without usage is unknown, not free.
-        case when has_price and has_token_counts then recomputed_cost_usd end
-            as genai_prices_cost_usd,
+        -- Null without usage (as cost_usd): a call recorded without usage is unknown, not free.
+        case when has_price and has_usage then recomputed_cost_usd end as genai_prices_cost_usd,
 
         ---------- timings
         partition_date,

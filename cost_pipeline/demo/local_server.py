@@ -61,25 +61,30 @@ def serve_local(
     command = [sys.executable, "-m", "cost_pipeline.cli", "serve-local", "--host", host,
                "--port", str(port), "--data-dir", str(data_dir)]  # fmt: skip
     with log_path.open("ab") as log:
+        # The log is appended to across starts: a failed start shows only what this one wrote.
+        start_offset = log.tell()
         # Own session: Ctrl-C in the terminal reaches us, and we stop the server in order.
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     try:
-        yield _wait_until_listening(process, runtime_file, log_path, data_dir)
+        yield _wait_until_listening(process, runtime_file, log_path, start_offset, data_dir)
     finally:
         _stop(process)
 
 
 def _wait_until_listening(
-    process: subprocess.Popen[bytes], runtime_file: Path, log_path: Path, data_dir: Path
+    process: subprocess.Popen[bytes],
+    runtime_file: Path,
+    log_path: Path,
+    start_offset: int,
+    data_dir: Path,
 ) -> RunningServer:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerStartError(
-                f"serve-local exited with code {process.returncode}:\n{_tail(log_path)}"
-            )
+            output = _tail(log_path, start_offset)
+            raise ServerStartError(f"serve-local exited with code {process.returncode}:\n{output}")
         info = _read_runtime(runtime_file)
         if info and info.get("pid") == process.pid:
             return RunningServer(
@@ -87,7 +92,7 @@ def _wait_until_listening(
             )
         time.sleep(0.05)
     raise ServerStartError(
-        f"serve-local did not start within {START_TIMEOUT_S:.0f}s:\n{_tail(log_path)}"
+        f"serve-local did not start within {START_TIMEOUT_S:.0f}s:\n{_tail(log_path, start_offset)}"
     )
 
 
@@ -109,8 +114,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def _tail(path: Path, offset: int, lines: int = 20) -> str:
+    """The last ``lines`` lines the log got from ``offset`` on (this start's output)."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        with path.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
     except FileNotFoundError:
         return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(no output)"

@@ -35,9 +35,15 @@ def test_server_lifecycle_start_failure_and_stop_after_an_error(tmp_path):
             serve_local(tmp_path / "second", port=port),
         ):
             pass
-        # The same data dir too: the failed start leaves the running server's file alone.
-        with pytest.raises(ServerStartError), serve_local(tmp_path / "data", port=port):
+        # The same data dir too: the failed start leaves the running server's file alone, and
+        # its message shows its own error, not the running server's lines in the shared log.
+        with (
+            pytest.raises(ServerStartError) as failed,
+            serve_local(tmp_path / "data", port=port),
+        ):
             pass
+        assert "address already in use" in str(failed.value)
+        assert "listening on" not in str(failed.value)
         runtime = orjson.loads((tmp_path / "data" / "serve-local.json").read_bytes())
         assert runtime["pid"] == server.pid
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -90,6 +91,7 @@ def demo(days: int) -> None:
 def dev(port: int, ui_host: str, ui_port: int) -> None:
     """Dagster UI (dg dev) with serve-local running in the background."""
     first_partition()
+    check_ui_port(ui_host, ui_port)
     console = Console()
     home = settings.home_dir().resolve()
     dagster_home = ensure_dagster_home(home / "dagster_home")
@@ -119,6 +121,25 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
     except ServerStartError as error:
         raise click.ClickException(str(error)) from None
     sys.exit(code)
+
+
+def check_ui_port(host: str, port: int) -> None:
+    """Fail before anything starts when the UI's port is taken: Dagster's webserver only logs
+    that it cannot bind, and ``dg dev`` keeps running (daemon and all) without a UI."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a UI just stopped is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            raise click.ClickException(
+                f"the Dagster UI cannot use {host}:{port} ({reason}): pick another port with "
+                "--ui-port (e.g. --ui-port 3101), or stop what listens there"
+            ) from None
 
 
 def dagster_dev_command(host: str, port: int) -> list[str]:

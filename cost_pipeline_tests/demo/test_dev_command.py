@@ -155,3 +155,28 @@ def test_kill_stops_the_ui_too_when_started_in_the_background(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+def test_a_taken_ui_port_fails_at_once_with_the_option_to_change(tmp_path):
+    """Dagster's webserver only logs a port it cannot bind and `dg dev` keeps running without a
+    UI; the command checks the port first, before serve-local or Dagster start."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "COST_PIPELINE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)}
+        command = [sys.executable, "-m", "cost_pipeline.cli", "dev", "--port", "0",
+                   "--ui-port", str(port)]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            output, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    text = output.decode()
+    assert process.returncode == 1, text
+    assert f"127.0.0.1:{port}" in text and "address already in use" in text
+    assert "--ui-port" in text
+    assert not (tmp_path / "home" / "langfuse-local").exists()  # serve-local never started

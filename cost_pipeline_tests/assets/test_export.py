@@ -1,7 +1,7 @@
 """spend_export: per-day CSV + Parquet readable by DuckDB and pandas, formula cells neutralised."""
 
 import csv
-import glob
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from cost_pipeline_tests.sql.warehouse_tables import (
     insert_rates,
 )
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 DAY = date(2026, 8, 14)
 RATES = Rates(*(Decimal("0.000001") for _ in range(6)))
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)"]
@@ -178,22 +179,37 @@ def store_two_days(warehouse) -> date:
     return later
 
 
-def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse):
-    """The README's multi-day readers: DuckDB's glob, and pandas over the Parquet files (the
-    CSV beside each one, and `date` both in the file and the folder name, trip a plain
-    ``pd.read_parquet`` of the folder)."""
+def readme_readers() -> tuple[str, str]:
+    """The README's SQL over the exports, and its pandas block (the one that reads Parquet)."""
+    text = README.read_text()
+    (sql,) = re.findall(r"```sql\n(.*?)```", text, flags=re.DOTALL)
+    (code,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+        if "read_parquet" in block
+    ]
+    return sql.strip().rstrip(";"), code
+
+
+def test_several_days_read_back_with_the_readme_queries(tmp_path, warehouse, monkeypatch):
+    """The README's multi-day readers, as written: DuckDB's glob, and pandas over the Parquet
+    files (the CSV beside each one, and `date` both in the file and the folder name, trip a
+    plain ``pd.read_parquet`` of the folder)."""
     second = store_two_days(warehouse)
     materialize(warehouse)
     materialize(warehouse, second.isoformat())
-    root = tmp_path / "exports" / "spend_by_feature_team"
-    with warehouse.get_connection(read_only=True) as con:
-        from_glob = con.execute(
-            f"select date, feature from read_parquet('{root}/*/*.parquet', "
-            "hive_partitioning = true, union_by_name = true) order by date"
-        ).fetchall()
+    # The README reads the default location, ./.cost_pipeline/exports.
+    project = tmp_path / "project"
+    (project / ".cost_pipeline").mkdir(parents=True)
+    (project / ".cost_pipeline" / "exports").symlink_to(tmp_path / "exports")
+    monkeypatch.chdir(project)
+    sql, pandas_code = readme_readers()
+    with duckdb.connect() as con:
+        from_glob = con.execute(f"select date, feature from ({sql}) order by date").fetchall()
     assert from_glob == [(DAY, "a"), (second, "c")]
-    files = sorted(glob.glob(f"{root}/date=*/*.parquet"))
-    frame = pd.read_parquet(files, partitioning=None)
+    namespace: dict = {}
+    exec(pandas_code, namespace)
+    frame = namespace["spend"].sort_values("date")
     assert [(row.date, row.feature) for row in frame.itertuples()] == [(DAY, "a"), (second, "c")]
 
 

@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from cost_pipeline import settings
+from cost_pipeline.langfuse.error_body import error_text
 from cost_pipeline.langfuse.errors import LangfuseError, LangfuseRequestError
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
 from cost_pipeline.langfuse.retry import PACE_ADVICE
@@ -27,8 +28,8 @@ from cost_pipeline.langfuse.secrets import (
     whitespace_around,
 )
 
-# How much of a server's error text goes into our messages.
-_SERVER_TEXT_CHARS = 300
+# How much of a server's error text goes into our messages: room for a few validation issues.
+_SERVER_TEXT_CHARS = 400
 
 
 class FailureMessages:
@@ -110,7 +111,7 @@ class FailureMessages:
         except orjson.JSONDecodeError:
             document = None
         if isinstance(document, dict) and "message" in document:
-            text = str(document["message"])
+            text = error_text(document, _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR)
         else:  # decoding a huge page only to cut it would be waste: clip reads no further
             text = (
                 body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")

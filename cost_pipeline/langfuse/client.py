@@ -231,7 +231,7 @@ class ObservationsClient:
             raise LangfuseRequestError(self._messages.redirect(status, response))
         if status in RETRYABLE_STATUS:
             return Problem(
-                f"HTTP {status}: {self._messages.server_text(body)}",
+                self._messages.retryable(status, body),
                 _retry_after(response, body),
                 throttled=status == 429,
             )

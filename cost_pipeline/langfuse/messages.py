@@ -19,7 +19,7 @@ from cost_pipeline import settings
 from cost_pipeline.langfuse.error_body import error_text
 from cost_pipeline.langfuse.errors import LangfuseError, LangfuseRequestError
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
-from cost_pipeline.langfuse.retry import PACE_ADVICE
+from cost_pipeline.langfuse.retry import PACE_ADVICE, PROXY_STATUS
 from cost_pipeline.langfuse.secrets import (
     CLIP_SCAN_FACTOR,
     Scrubber,
@@ -120,6 +120,15 @@ class FailureMessages:
         # Scrubbed before it is cut, so a cut cannot leave the start of a key behind.
         return self._scrubber.clip(text, _SERVER_TEXT_CHARS)
 
+    def retryable(self, status: int, body: bytes) -> str:
+        """One failed attempt: a proxy's status says what it means, its HTML page would not."""
+        if status in PROXY_STATUS:
+            return (
+                f"HTTP {status} ({PROXY_STATUS[status]}, from a proxy in front of Langfuse): "
+                f"{self.server_text(body)}"
+            )
+        return f"HTTP {status}: {self.server_text(body)}"
+
     def auth(self, status: int, body: bytes) -> str:
         conn = self._connection
         public = _built_in_or(
@@ -175,6 +184,12 @@ class FailureMessages:
             hint = (
                 " The v2 observations API needs Langfuse v4 (Cloud, or self-hosted v4+); check "
                 "that LANGFUSE_BASE_URL points at the Langfuse host, without a path."
+            )
+        elif status >= 500:  # 501, 505, ...: not a passing fault, so it was not retried
+            hint = (
+                f" The server does not support this request, so retrying cannot help: check that "
+                f"LANGFUSE_BASE_URL ({self._connection.base_url}) points at Langfuse itself "
+                "(Cloud, or self-hosted v4+), not at a proxy or another service."
             )
         return f"Langfuse refused GET {url} (HTTP {status}): {self.server_text(body)}.{hint}"
 

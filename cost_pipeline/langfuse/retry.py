@@ -12,8 +12,20 @@ from email.utils import parsedate_to_datetime
 
 from cost_pipeline.langfuse.errors import LangfuseUnavailableError
 
-# Status codes worth another try: rate limiting and server-side failures.
-RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# What a CDN or reverse proxy in front of Langfuse (Cloudflare's 52x; 598/599 from some proxies)
+# answers for trouble between it and Langfuse: as transient as a 502/503/504, retried alike.
+PROXY_STATUS = {
+    520: "the origin answered with something the proxy could not read",
+    521: "the origin refused the proxy's connection",
+    522: "connection to the origin timed out",
+    523: "the origin is unreachable",
+    524: "the origin took too long to answer",
+    598: "network read timeout at the proxy",
+    599: "network connect timeout at the proxy",
+}
+# Status codes worth another try: rate limiting and server-side failures. Not 501 or 505: the
+# server does not support the request, and asking again cannot change that.
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, *PROXY_STATUS})
 # Longer server-requested waits are cut to this; it is far past any retry budget, so the load
 # still gives up with the usual message, without printing an absurd number.
 MAX_RETRY_AFTER_S = 86_400.0

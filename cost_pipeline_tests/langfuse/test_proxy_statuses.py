@@ -1,0 +1,86 @@
+"""Statuses a CDN or reverse proxy in front of Langfuse answers with (Cloudflare's 520-524, the
+598/599 some proxies use for timeouts): transient trouble between it and Langfuse, retried like
+a 502/503/504 with the same budget and back-off. A 5xx that no retry changes (501 Not
+Implemented, 505) still fails at once. The real client against a real HTTP server on 127.0.0.1.
+"""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from cost_pipeline.langfuse import (
+    LangfuseRequestError,
+    LangfuseUnavailableError,
+    ObservationsClient,
+    ObservationWindow,
+    RetryPolicy,
+)
+from cost_pipeline.settings import LangfuseConnection
+from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
+from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET
+from cost_pipeline_tests.warehouse.observations import ids_of, observation, page_bytes
+
+DAY = datetime(2026, 11, 10)
+WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
+PAGE = page_bytes([observation(f"obs-{i}", DAY + timedelta(hours=i)) for i in range(3)])
+HTML = {"Content-Type": "text/html; charset=UTF-8"}
+# Cloudflare's page, shortened: an HTML body, not Langfuse's JSON.
+CLOUDFLARE_522 = (
+    b"<!DOCTYPE html><html><head><title>cloud.example.com | 522: Connection timed out</title>"
+    b"</head><body>" + b"<p>The initial connection between Cloudflare's network and the origin "
+    b"web server timed out.</p>" * 20 + b"</body></html>"
+)
+
+
+class Warnings:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def warning(self, msg: str) -> None:
+        self.lines.append(msg)
+
+
+def read_window(answers: list[Answer], **policy: float) -> tuple[list[bytes], dict, Warnings]:
+    """The page bodies, the request counters and the warnings of reading WINDOW."""
+    warnings = Warnings()
+    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
+        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
+        retry = RetryPolicy(base_delay_s=0.001, **policy)
+        with ObservationsClient(connection, policy=retry, log=warnings) as client:
+            try:
+                pages = [page.body for page in client.fetch_window(WINDOW)]
+            finally:
+                stats = client.stats.snapshot()
+    return pages, stats, warnings
+
+
+@pytest.mark.parametrize("status", [520, 521, 522, 523, 524, 598, 599])
+def test_a_proxy_status_is_retried_and_the_load_completes(status):
+    pages, stats, warnings = read_window([Answer(status, CLOUDFLARE_522, HTML), Answer(200, PAGE)])
+    assert ids_of(pages) == ["obs-0", "obs-1", "obs-2"]
+    assert (stats["requests"], stats["retries"], stats["pages"]) == (2, 1, 1)
+    assert len(warnings.lines) == 1 and f"HTTP {status} (" in warnings.lines[0]
+    assert "a proxy in front of Langfuse" in warnings.lines[0]
+
+
+def test_a_522_that_lasts_ends_in_the_usual_give_up_naming_the_proxy():
+    with pytest.raises(LangfuseUnavailableError) as failure:
+        read_window([Answer(522, CLOUDFLARE_522, HTML)], max_attempts=3)
+    message = str(failure.value)
+    assert "failed 3 times in a row" in message
+    assert "HTTP 522 (connection to the origin timed out" in message
+    assert "LANGFUSE_BASE_URL" in message and "max_attempts" in message
+
+
+@pytest.mark.parametrize("status", [501, 505])
+def test_a_5xx_no_retry_can_change_fails_at_once_with_a_clear_message(status):
+    body = b'{"message": "Not Implemented"}'
+    with crafted_server([Answer(status, body)], public_key=PUBLIC, secret_key=SECRET) as server:
+        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
+        client = ObservationsClient(connection, policy=RetryPolicy(base_delay_s=0.001))
+        with client, pytest.raises(LangfuseRequestError) as failure:
+            list(client.fetch_window(WINDOW))
+        assert (client.stats.requests, client.stats.retries) == (1, 0)
+    message = str(failure.value)
+    assert f"(HTTP {status}): Not Implemented." in message
+    assert "retrying cannot help" in message and f"LANGFUSE_BASE_URL ({server.base_url})" in message

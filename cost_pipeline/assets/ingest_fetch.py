@@ -11,11 +11,14 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from cost_pipeline.assets.ingest_priority import lower_this_thread_priority
-from cost_pipeline.assets.ingest_types import PipelineOptions
-from cost_pipeline.langfuse import ObservationsClient, ObservationWindow
+from cost_pipeline.assets.ingest_types import Log, PipelineOptions
+from cost_pipeline.langfuse import CursorRejectedError, ObservationsClient, ObservationWindow
+from cost_pipeline.langfuse.page import Page
 from cost_pipeline.langfuse.windows import PageTimes, SplitPolicy, WindowQueue, cursor_start_time
 from cost_pipeline.warehouse.plan import WindowTask
 from cost_pipeline.warehouse.spool import PageSpool, SpooledPage
@@ -30,11 +33,12 @@ class FetcherDone:
 
 class WindowFetcher:
     def __init__(
-        self, client: ObservationsClient, spool: PageSpool, options: PipelineOptions
+        self, client: ObservationsClient, spool: PageSpool, options: PipelineOptions, log: Log
     ) -> None:
         self.client = client
         self.spool = spool
         self.options = options
+        self.log = log
         self.windows_split = 0
         self._seq = itertools.count()
         self._seq_lock = threading.Lock()
@@ -81,6 +85,8 @@ class WindowFetcher:
         )
         read_from = cursor_start_time(task.cursor) or task.window_to
         pages = self.client.fetch_window(window, task.cursor, stop)
+        if task.cursor_saved_earlier:
+            pages, read_from = self._from_start_if_refused(pages, window, read_from, stop)
         for pages_read, page in enumerate(pages, start=1):
             typical = self._page_times.add(page.elapsed_s)
             if typical is not None and typical < self.options.split_latency_s:
@@ -114,3 +120,29 @@ class WindowFetcher:
                 self.windows_split += 1
                 windows.add(WindowTask(a, b) for a, b in split.children)
                 return
+
+    def _from_start_if_refused(
+        self,
+        pages: Iterator[Page],
+        window: ObservationWindow,
+        read_from: datetime,
+        stop: threading.Event,
+    ) -> tuple[Iterator[Page], datetime]:
+        """The pages after a cursor an earlier load saved, or, when Langfuse refuses that
+        cursor (upgraded since, its cursor format changed), every page of the window from its
+        start. Safe: rows are upserted by id (warehouse/upsert.py), so the rows read again
+        replace their stored copies. Only the first request can be refused here; a later one
+        carries a cursor of this load and fails the load (client.py)."""
+        try:
+            first = next(pages)
+        except StopIteration:
+            return iter(()), read_from
+        except CursorRejectedError as exc:
+            self.log.warning(
+                f"Langfuse refused the saved cursor of window {window.describe()} (the last "
+                f"checkpoint of an earlier load; {exc.detail or exc}): Langfuse may have been "
+                "upgraded since and changed its cursor format. The window is re-read from its "
+                "start; rows are upserted by id, so none is counted twice"
+            )
+            return self.client.fetch_window(window, None, stop), window.to_start
+        return itertools.chain((first,), pages), read_from

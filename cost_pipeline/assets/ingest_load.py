@@ -192,16 +192,26 @@ def _run_with_restarts(
                     f"kept (cursor {exc.pages[0].request_cursor!r}). Re-run to resume."
                 ) from exc
             client.wait_before_retry(restarts, problem)
-            tasks = _open_windows(warehouse, plan.day)
+            tasks = _open_windows(warehouse, plan)
 
 
-def _open_windows(warehouse: WarehouseResource, day: date) -> tuple[WindowTask, ...]:
+def _open_windows(warehouse: WarehouseResource, plan: LoadPlan) -> tuple[WindowTask, ...]:
     with warehouse.get_connection(read_only=False) as conn:
-        state = read_state(conn, day)
+        state = read_state(conn, plan.day)
     if state is None:
         return ()
+    # A cursor this load has not moved past is still the one an earlier load saved; any other
+    # was handed out in this load, and Langfuse refusing it is a fault to report, not to heal.
+    saved_earlier = {(t.window_from, t.cursor) for t in plan.windows if t.cursor_saved_earlier}
     return tuple(
-        WindowTask(w.window_from, w.window_to, w.next_cursor) for w in state.windows if w.is_open
+        WindowTask(
+            w.window_from,
+            w.window_to,
+            w.next_cursor,
+            (w.window_from, w.next_cursor) in saved_earlier,
+        )
+        for w in state.windows
+        if w.is_open
     )
 
 

@@ -70,7 +70,7 @@ class IngestPipeline:
         self._started = time.monotonic()
         self._finished = 0  # fetchers of the current run() that have reported back
         self._failure: BaseException | None = None  # the first fetcher failure of that run
-        self.fetcher = WindowFetcher(client, spool, options)
+        self.fetcher = WindowFetcher(client, spool, options, log)
 
     # ------------------------------------------------------------------ run
 

@@ -3,6 +3,7 @@
 from cost_pipeline.langfuse.client import ObservationsClient
 from cost_pipeline.langfuse.errors import (
     CursorLoopError,
+    CursorRejectedError,
     FetchCancelled,
     InvalidPageError,
     LangfuseAuthError,
@@ -17,6 +18,7 @@ from cost_pipeline.langfuse.retry import RequestStats, RetryPolicy
 __all__ = [
     "COST_FIELD_GROUPS",
     "CursorLoopError",
+    "CursorRejectedError",
     "FetchCancelled",
     "InvalidPageError",
     "LangfuseAuthError",

@@ -22,6 +22,7 @@ from cost_pipeline import settings
 from cost_pipeline.langfuse.budget import BudgetWaitCancelled, RequestBudget
 from cost_pipeline.langfuse.errors import (
     CursorLoopError,
+    CursorRejectedError,
     FetchCancelled,
     InvalidPageError,
     LangfuseAuthError,
@@ -44,6 +45,8 @@ from cost_pipeline.langfuse.tls import tls_setting_problem
 USER_AGENT = "cost-pipeline/0.1 (langfuse v2 observations loader)"
 # A repeated cursor may be a glitch: ask again this many times before calling it a loop.
 _CURSOR_REPEAT_REFETCHES = 2
+# How Langfuse refuses a request it cannot read ("Invalid cursor format" is a 400).
+CURSOR_REFUSED_STATUS = frozenset({400, 422})
 
 
 class WarningLog(Protocol):
@@ -234,6 +237,11 @@ class ObservationsClient:
                 self._messages.retryable(status, body),
                 _retry_after(response, body),
                 throttled=status == 429,
+            )
+        if cursor and status in CURSOR_REFUSED_STATUS:
+            detail = f"HTTP {status}: {self._messages.server_text(body)}"
+            raise CursorRejectedError(
+                self._messages.cursor_refused(window.describe(), detail), detail
             )
         raise LangfuseRequestError(self._messages.refused(status, body))
 

@@ -15,6 +15,15 @@ class LangfuseRequestError(LangfuseError):
     """The server refused the request itself (400, 404, ...): a bug or an unsupported server."""
 
 
+class CursorRejectedError(LangfuseRequestError):
+    """400/422 to a request carrying a cursor: a cursor saved by an earlier load may no longer
+    be accepted (Langfuse upgraded, cursor format changed); one from the same load is a fault."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail  # what the server said, e.g. "HTTP 400: Invalid cursor format"
+
+
 class LangfuseUnavailableError(LangfuseError):
     """Transient failures outlasted the retry budget."""
 

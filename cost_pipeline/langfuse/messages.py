@@ -177,6 +177,21 @@ class FailureMessages:
             "host you open Langfuse on, without a path, e.g. https://cloud.langfuse.com."
         )
 
+    def cursor_refused(self, window: str, detail: str) -> str:
+        """A cursor refused in the load that received it: a cursor saved by an earlier load is
+        handled by reading its window again (ingest_fetch.py); this one cannot be."""
+        return (
+            f"Langfuse refused the cursor it handed out in this load for window {window} "
+            f"({detail}). A cursor Langfuse returned moments ago should be accepted: the server "
+            "is paging inconsistently (a bug, or Langfuse upgraded during the load), and reading "
+            "the window again could repeat forever, so the load stops here; its checkpoint is "
+            "kept. Re-run it: a saved cursor Langfuse no longer accepts is dropped and its window "
+            "read again from its start (rows are upserted by id, nothing is counted twice). If "
+            "the re-run fails the same way, check that LANGFUSE_BASE_URL "
+            f"({self._connection.base_url}) points at Langfuse itself, not at a proxy that "
+            "rewrites requests"
+        )
+
     def refused(self, status: int, body: bytes) -> str:
         url = f"{self._connection.base_url}{OBSERVATIONS_PATH}"
         hint = ""

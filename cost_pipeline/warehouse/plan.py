@@ -29,6 +29,9 @@ class WindowTask:
     window_from: datetime
     window_to: datetime
     cursor: str | None = None  # continue after this cursor; None = from the window's start
+    # The cursor was checkpointed by an earlier load: Langfuse may have been upgraded since and
+    # refuse it, and then the window is read again from its start (ingest_fetch.py).
+    cursor_saved_earlier: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def plan_load(
     day_start, day_end = day_bounds(day)
     if not full_refresh and state is not None and state.unfinished and state.windows:
         open_windows = tuple(
-            WindowTask(w.window_from, w.window_to, w.next_cursor)
+            WindowTask(w.window_from, w.window_to, w.next_cursor, w.next_cursor is not None)
             for w in state.windows
             if w.is_open
         )

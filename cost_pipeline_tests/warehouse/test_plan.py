@@ -66,14 +66,19 @@ def test_full_refresh_wins_over_everything():
 
 @pytest.mark.parametrize("status", ["running", "failed"])
 def test_unfinished_load_resumes_open_windows_from_their_cursor(status):
-    middle = datetime(2026, 11, 20, 12)
+    middle, quarter = datetime(2026, 11, 20, 12), datetime(2026, 11, 20, 6)
     windows = [
         WindowState(middle, END, "complete", None),
-        WindowState(START, middle, "open", "cursor-3"),
+        WindowState(quarter, middle, "open", "cursor-3"),
+        WindowState(START, quarter, "open", None),  # a split's child not started yet
     ]
     plan = plan_load(state(status, datetime(2026, 11, 20, 23), windows), DAY)
     assert plan.mode == RESUMED
-    assert plan.windows == (WindowTask(START, middle, "cursor-3"),)
+    # Only a cursor is marked as saved by an earlier load (Langfuse may refuse it by now).
+    assert plan.windows == (
+        WindowTask(quarter, middle, "cursor-3", cursor_saved_earlier=True),
+        WindowTask(START, quarter),
+    )
     assert (plan.window_from, plan.window_to) == (START, middle)
 
 

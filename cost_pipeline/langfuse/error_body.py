@@ -9,7 +9,14 @@ caller scrubs and clips it (messages.py).
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
+
+_HTML_START = re.compile(r"\s*<(!doctype html|html)\b", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_INVISIBLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def error_text(document: dict[str, Any], budget: int) -> str:
@@ -46,3 +53,18 @@ def _issue(issue: Any) -> str:
     path = issue.get("path")
     where = ".".join(str(step) for step in path) if isinstance(path, list) else ""
     return f"{where}: {issue['message']}" if where else str(issue["message"])
+
+
+def html_text(head: str) -> str | None:
+    """A proxy's or gateway's HTML error page, by its title (Cloudflare's names the status and
+    host) or else its visible text: pasted as it is, its markup would fill the warning. None
+    when ``head`` (the start of a body) is not an HTML page."""
+    if not _HTML_START.match(head):
+        return None
+    if title := _TITLE.search(head):
+        return f"an HTML page titled '{_one_line(title.group(1))}'"
+    return f"an HTML page: {_one_line(_TAG.sub(' ', _INVISIBLE.sub(' ', head)))}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(html.unescape(text).split())

@@ -16,7 +16,7 @@ import httpx
 import orjson
 
 from cost_pipeline import settings
-from cost_pipeline.langfuse.error_body import error_text
+from cost_pipeline.langfuse.error_body import error_text, html_text
 from cost_pipeline.langfuse.errors import LangfuseError, LangfuseRequestError
 from cost_pipeline.langfuse.query import OBSERVATIONS_PATH
 from cost_pipeline.langfuse.retry import PACE_ADVICE, PROXY_STATUS
@@ -113,10 +113,8 @@ class FailureMessages:
         if isinstance(document, dict) and "message" in document:
             text = error_text(document, _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR)
         else:  # decoding a huge page only to cut it would be waste: clip reads no further
-            text = (
-                body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")
-                or "(empty body)"
-            )
+            head = body[: _SERVER_TEXT_CHARS * CLIP_SCAN_FACTOR].decode("utf-8", "replace")
+            text = html_text(head) or head or "(empty body)"
         # Scrubbed before it is cut, so a cut cannot leave the start of a key behind.
         return self._scrubber.clip(text, _SERVER_TEXT_CHARS)
 

@@ -84,3 +84,20 @@ def test_a_5xx_no_retry_can_change_fails_at_once_with_a_clear_message(status):
     message = str(failure.value)
     assert f"(HTTP {status}): Not Implemented." in message
     assert "retrying cannot help" in message and f"LANGFUSE_BASE_URL ({server.base_url})" in message
+
+
+def test_an_html_error_page_is_named_by_its_title_not_pasted_into_the_warning():
+    _, _, warnings = read_window([Answer(522, CLOUDFLARE_522, HTML), Answer(200, PAGE)])
+    [line] = warnings.lines
+    assert "an HTML page titled 'cloud.example.com | 522: Connection timed out'" in line
+    assert "<" not in line and "initial connection" not in line
+
+
+def test_an_html_error_page_without_a_title_is_given_as_its_text():
+    body = (
+        b"\n  <html><head><style>h1 {color: red}</style></head><body><h1>502 Bad Gateway</h1>"
+        b"<hr><center>nginx</center></body></html>"
+    )
+    _, _, warnings = read_window([Answer(502, body, HTML), Answer(200, PAGE)])
+    [line] = warnings.lines
+    assert line.startswith("Langfuse: HTTP 502: an HTML page: 502 Bad Gateway nginx; retry 1"), line

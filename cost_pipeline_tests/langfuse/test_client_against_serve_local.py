@@ -2,7 +2,7 @@
 
 import math
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,12 +17,11 @@ from cost_pipeline.langfuse import (
 )
 from cost_pipeline.settings import LangfuseConnection
 from cost_pipeline_tests.conftest import start_serve_local
+from cost_pipeline_tests.langfuse.crafted_client import DAY, WINDOW
 from cost_pipeline_tests.warehouse.observations import ids_of, observation
 
 pytestmark = pytest.mark.xdist_group("langfuse_client")
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 COUNT = 2500  # 3 pages of 1000
 
 

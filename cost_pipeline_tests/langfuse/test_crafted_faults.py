@@ -2,63 +2,25 @@
 match its Content-Encoding, and a 429 whose body asks for a wait that is no wait at all."""
 
 import math
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import orjson
 import pytest
 
-from cost_pipeline.langfuse import (
-    LangfuseUnavailableError,
-    ObservationsClient,
-    ObservationWindow,
-    RetryPolicy,
-)
-from cost_pipeline.settings import LangfuseConnection
-from cost_pipeline_tests.langfuse.crafted_server import Answer, CraftedServer, crafted_server
-from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET
+from cost_pipeline.langfuse import LangfuseUnavailableError
+from cost_pipeline_tests.langfuse.crafted_client import DAY, WINDOW, Recorder, crafted_client
+from cost_pipeline_tests.langfuse.crafted_server import Answer
 from cost_pipeline_tests.warehouse.observations import ids_of, observation, page_bytes
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 PAGE = page_bytes([observation(f"obs-{i}", DAY + timedelta(hours=i)) for i in range(3)])
 NOT_GZIP = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
 BASE_DELAY_S = 0.01
 
 
-class Recorder:
-    """The client's log and sleep: what it warned, and each back-off it really waited."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.sleeps: list[float] = []
-
-    def warning(self, msg: str) -> None:
-        self.warnings.append(msg)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        time.sleep(seconds)  # the client's real back-off, the thing under test
-
-
-@contextmanager
-def client_of(
-    answers: list[Answer], recorder: Recorder, **policy: float
-) -> Iterator[tuple[CraftedServer, ObservationsClient]]:
-    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
-        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
-        retry = RetryPolicy(base_delay_s=BASE_DELAY_S, **policy)
-        client = ObservationsClient(connection, policy=retry, log=recorder, sleep=recorder.sleep)
-        with client:
-            yield server, client
-
-
 def test_a_page_whose_gzip_is_broken_is_asked_for_again():
     recorder = Recorder()
     answers = [Answer(200, PAGE, NOT_GZIP), Answer(200, PAGE)]
-    with client_of(answers, recorder) as (_, client):
+    with crafted_client(answers, recorder, base_delay_s=BASE_DELAY_S) as (_, client):
         pages = [page.body for page in client.fetch_window(WINDOW)]
         assert client.stats.retries == 1
         assert client.stats.requests == 2
@@ -68,7 +30,9 @@ def test_a_page_whose_gzip_is_broken_is_asked_for_again():
 
 def test_a_gzip_that_stays_broken_ends_in_the_usual_clear_error():
     recorder = Recorder()
-    with client_of([Answer(200, PAGE, NOT_GZIP)], recorder, max_attempts=3) as (server, client):
+    answers = [Answer(200, PAGE, NOT_GZIP)]
+    policy = {"base_delay_s": BASE_DELAY_S, "max_attempts": 3}
+    with crafted_client(answers, recorder, **policy) as (server, client):
         with pytest.raises(LangfuseUnavailableError) as failure:
             list(client.fetch_window(WINDOW))
         assert client.stats.requests == 3
@@ -82,7 +46,7 @@ def test_a_429_body_asking_for_no_usable_wait_gets_the_normal_backoff(asked):
     recorder = Recorder()
     throttled = orjson.dumps({"message": "rate limited", "details": {"retryAfterSeconds": asked}})
     answers = [Answer(429, throttled), Answer(200, PAGE)]
-    with client_of(answers, recorder) as (_, client):
+    with crafted_client(answers, recorder, base_delay_s=BASE_DELAY_S) as (_, client):
         pages = [page.body for page in client.fetch_window(WINDOW)]
         waited = client.stats.retry_wait_s
     assert len(pages) == 1

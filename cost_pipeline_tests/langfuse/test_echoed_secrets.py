@@ -4,51 +4,29 @@ The real client against a real HTTP server on 127.0.0.1: no piece of the secret 
 credential may reach an exception, a retry warning or anything built from them.
 """
 
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import orjson
 import pytest
 
-from cost_pipeline.langfuse import (
-    LangfuseAuthError,
-    LangfuseRequestError,
-    LangfuseUnavailableError,
-    ObservationsClient,
-    ObservationWindow,
-    RetryPolicy,
-)
-from cost_pipeline.settings import LangfuseConnection
-from cost_pipeline_tests.langfuse.crafted_server import Answer, CraftedServer, crafted_server
-from cost_pipeline_tests.langfuse.leaks import CREDENTIAL, PUBLIC, SECRET, leaked
+from cost_pipeline.langfuse import LangfuseAuthError, LangfuseRequestError, LangfuseUnavailableError
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW, Recorder, crafted_client
+from cost_pipeline_tests.langfuse.crafted_server import Answer, CraftedServer
+from cost_pipeline_tests.langfuse.leaks import CREDENTIAL, SECRET, leaked
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 HTML = {"Content-Type": "text/html"}
-
-
-class Warnings:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def warning(self, msg: str) -> None:
-        self.lines.append(msg)
 
 
 def failure_of(
     answers: list[Answer], error: type[Exception], **policy: float
 ) -> tuple[str, list[str]]:
     """What the client raised and logged while reading WINDOW from a server giving ``answers``."""
-    warnings = Warnings()
-    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
-        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
-        client = ObservationsClient(
-            connection, policy=RetryPolicy(base_delay_s=0.01, **policy), log=warnings
-        )
-        with client, pytest.raises(error) as failure:
-            list(client.fetch_window(WINDOW))
+    recorder = Recorder()
+    server_and_client = crafted_client(answers, recorder, base_delay_s=0.01, **policy)
+    with server_and_client as (server, client), pytest.raises(error) as failure:
+        list(client.fetch_window(WINDOW))
     assert_echoed_what_was_sent(server)
-    return str(failure.value), warnings.lines
+    return str(failure.value), recorder.warnings
 
 
 def assert_echoed_what_was_sent(server: CraftedServer) -> None:

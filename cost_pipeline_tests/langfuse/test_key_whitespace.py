@@ -3,7 +3,6 @@ it is, as the Langfuse SDK sends it, and the 401 it gets says what is wrong with
 showing it. Against serve-local, which, like Langfuse, takes only the exact key."""
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,12 @@ import pytest
 from cost_pipeline.langfuse import (
     LangfuseAuthError,
     ObservationsClient,
-    ObservationWindow,
     RetryPolicy,
 )
 from cost_pipeline.settings import LangfuseConnection
 from cost_pipeline_tests.conftest import LocalServer, start_serve_local
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW
 from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET, leaked
-
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,15 @@ a 502/503/504 with the same budget and back-off. A 5xx that no retry changes (50
 Implemented, 505) still fails at once. The real client against a real HTTP server on 127.0.0.1.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from cost_pipeline.langfuse import (
-    LangfuseRequestError,
-    LangfuseUnavailableError,
-    ObservationsClient,
-    ObservationWindow,
-    RetryPolicy,
-)
-from cost_pipeline.settings import LangfuseConnection
-from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
-from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET
+from cost_pipeline.langfuse import LangfuseRequestError, LangfuseUnavailableError
+from cost_pipeline_tests.langfuse.crafted_client import DAY, WINDOW, Recorder, crafted_client
+from cost_pipeline_tests.langfuse.crafted_server import Answer
 from cost_pipeline_tests.warehouse.observations import ids_of, observation, page_bytes
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 PAGE = page_bytes([observation(f"obs-{i}", DAY + timedelta(hours=i)) for i in range(3)])
 HTML = {"Content-Type": "text/html; charset=UTF-8"}
 # Cloudflare's page, shortened: an HTML body, not Langfuse's JSON.
@@ -32,26 +23,15 @@ CLOUDFLARE_522 = (
 )
 
 
-class Warnings:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def warning(self, msg: str) -> None:
-        self.lines.append(msg)
-
-
-def read_window(answers: list[Answer], **policy: float) -> tuple[list[bytes], dict, Warnings]:
+def read_window(answers: list[Answer], **policy: float) -> tuple[list[bytes], dict, list[str]]:
     """The page bodies, the request counters and the warnings of reading WINDOW."""
-    warnings = Warnings()
-    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
-        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
-        retry = RetryPolicy(base_delay_s=0.001, **policy)
-        with ObservationsClient(connection, policy=retry, log=warnings) as client:
-            try:
-                pages = [page.body for page in client.fetch_window(WINDOW)]
-            finally:
-                stats = client.stats.snapshot()
-    return pages, stats, warnings
+    recorder = Recorder()
+    with crafted_client(answers, recorder, **policy) as (_, client):
+        try:
+            pages = [page.body for page in client.fetch_window(WINDOW)]
+        finally:
+            stats = client.stats.snapshot()
+    return pages, stats, recorder.warnings
 
 
 @pytest.mark.parametrize("status", [520, 521, 522, 523, 524, 598, 599])
@@ -59,8 +39,8 @@ def test_a_proxy_status_is_retried_and_the_load_completes(status):
     pages, stats, warnings = read_window([Answer(status, CLOUDFLARE_522, HTML), Answer(200, PAGE)])
     assert ids_of(pages) == ["obs-0", "obs-1", "obs-2"]
     assert (stats["requests"], stats["retries"], stats["pages"]) == (2, 1, 1)
-    assert len(warnings.lines) == 1 and f"HTTP {status} (" in warnings.lines[0]
-    assert "a proxy in front of Langfuse" in warnings.lines[0]
+    assert len(warnings) == 1 and f"HTTP {status} (" in warnings[0]
+    assert "a proxy in front of Langfuse" in warnings[0]
 
 
 def test_a_522_that_lasts_ends_in_the_usual_give_up_naming_the_proxy():
@@ -75,10 +55,8 @@ def test_a_522_that_lasts_ends_in_the_usual_give_up_naming_the_proxy():
 @pytest.mark.parametrize("status", [501, 505])
 def test_a_5xx_no_retry_can_change_fails_at_once_with_a_clear_message(status):
     body = b'{"message": "Not Implemented"}'
-    with crafted_server([Answer(status, body)], public_key=PUBLIC, secret_key=SECRET) as server:
-        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
-        client = ObservationsClient(connection, policy=RetryPolicy(base_delay_s=0.001))
-        with client, pytest.raises(LangfuseRequestError) as failure:
+    with crafted_client([Answer(status, body)]) as (server, client):
+        with pytest.raises(LangfuseRequestError) as failure:
             list(client.fetch_window(WINDOW))
         assert (client.stats.requests, client.stats.retries) == (1, 0)
     message = str(failure.value)
@@ -88,7 +66,7 @@ def test_a_5xx_no_retry_can_change_fails_at_once_with_a_clear_message(status):
 
 def test_an_html_error_page_is_named_by_its_title_not_pasted_into_the_warning():
     _, _, warnings = read_window([Answer(522, CLOUDFLARE_522, HTML), Answer(200, PAGE)])
-    [line] = warnings.lines
+    [line] = warnings
     assert "an HTML page titled 'cloud.example.com | 522: Connection timed out'" in line
     assert "<" not in line and "initial connection" not in line
 
@@ -99,5 +77,5 @@ def test_an_html_error_page_without_a_title_is_given_as_its_text():
         b"<hr><center>nginx</center></body></html>"
     )
     _, _, warnings = read_window([Answer(502, body, HTML), Answer(200, PAGE)])
-    [line] = warnings.lines
+    [line] = warnings
     assert line.startswith("Langfuse: HTTP 502: an HTML page: 502 Bad Gateway nginx; retry 1"), line

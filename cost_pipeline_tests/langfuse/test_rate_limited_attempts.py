@@ -2,7 +2,6 @@
 settings that pace the load (not the network's), as the retry budget's own 429 error does."""
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,12 @@ import pytest
 from cost_pipeline.langfuse import (
     LangfuseUnavailableError,
     ObservationsClient,
-    ObservationWindow,
     RetryPolicy,
 )
 from cost_pipeline.settings import LangfuseConnection
 from cost_pipeline_tests.conftest import LocalServer, start_serve_local
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 ATTEMPTS = 3
 # retry_after 0: serve-local's 429 asks for no wait, so the test does not sleep for seconds.
 THROTTLED = {"status": 429, "retry_after": 0}

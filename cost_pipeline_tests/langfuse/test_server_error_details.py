@@ -3,35 +3,20 @@ its headline. The real client against a real HTTP server on 127.0.0.1 answering 
 error shapes (reference notes section 4: a zod 400 lists its issues under ``error``; a BaseError
 names itself there)."""
 
-from datetime import datetime, timedelta
-
 import orjson
 import pytest
 
-from cost_pipeline.langfuse import (
-    LangfuseRequestError,
-    LangfuseUnavailableError,
-    ObservationsClient,
-    ObservationWindow,
-    RetryPolicy,
-)
-from cost_pipeline.settings import LangfuseConnection
-from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
-from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET, leaked
-
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
+from cost_pipeline.langfuse import LangfuseRequestError, LangfuseUnavailableError
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW, crafted_client
+from cost_pipeline_tests.langfuse.crafted_server import Answer
+from cost_pipeline_tests.langfuse.leaks import SECRET, leaked
 
 
 def failure_of(status: int, body: object, error: type[Exception] = LangfuseRequestError) -> str:
     """The message of what the client raised reading WINDOW from a server answering ``body``."""
     answers = [Answer(status, orjson.dumps(body))]
-    with crafted_server(answers, public_key=PUBLIC, secret_key=SECRET) as server:
-        connection = LangfuseConnection(server.base_url, PUBLIC, SECRET)
-        policy = RetryPolicy(base_delay_s=0.001, max_attempts=2)
-        client = ObservationsClient(connection, policy=policy)
-        with client, pytest.raises(error) as failure:
-            list(client.fetch_window(WINDOW))
+    with crafted_client(answers, max_attempts=2) as (_, client), pytest.raises(error) as failure:
+        list(client.fetch_window(WINDOW))
     return str(failure.value)
 
 

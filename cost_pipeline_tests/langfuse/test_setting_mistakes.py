@@ -2,8 +2,6 @@
 the network were flaky: credentials in the URL, a URL without a scheme, a redirect (often
 http:// to https://), an HTML page instead of the API, keys left unset."""
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from cost_pipeline import settings
@@ -11,15 +9,13 @@ from cost_pipeline.langfuse import (
     LangfuseAuthError,
     LangfuseRequestError,
     ObservationsClient,
-    ObservationWindow,
     RetryPolicy,
 )
 from cost_pipeline.settings import LangfuseConnection
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW
 from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
 from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET, leaked
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 NO_WAIT = RetryPolicy(base_delay_s=0.001, max_attempts=8)
 
 

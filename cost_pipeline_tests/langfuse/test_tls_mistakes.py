@@ -2,7 +2,7 @@
 change. Real servers on 127.0.0.1: serve-local (plain HTTP) asked over https://, and an HTTPS
 server with a self-signed certificate."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,18 +10,16 @@ import pytest
 from cost_pipeline.langfuse import (
     LangfuseRequestError,
     ObservationsClient,
-    ObservationWindow,
     RetryPolicy,
 )
 from cost_pipeline.settings import LangfuseConnection
 from cost_pipeline_tests.conftest import LocalServer
+from cost_pipeline_tests.langfuse.crafted_client import DAY, WINDOW
 from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
 from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET, leaked
 from cost_pipeline_tests.langfuse.tls_certificate import self_signed_for_localhost
 from cost_pipeline_tests.warehouse.observations import ids_of, observation, page_bytes
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 POLICY = RetryPolicy(base_delay_s=0.001, max_attempts=8)
 PAGE = page_bytes([observation("obs-tls", DAY + timedelta(hours=1))])
 

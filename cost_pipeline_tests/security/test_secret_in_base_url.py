@@ -8,7 +8,6 @@ answers 502 on any path).
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -19,18 +18,16 @@ from cost_pipeline.langfuse import (
     LangfuseRequestError,
     LangfuseUnavailableError,
     ObservationsClient,
-    ObservationWindow,
     RetryPolicy,
 )
 from cost_pipeline.settings import LangfuseConnection, mask_key
 from cost_pipeline_tests.conftest import LocalServer, start_serve_local
+from cost_pipeline_tests.langfuse.crafted_client import WINDOW
 from cost_pipeline_tests.langfuse.crafted_server import Answer, crafted_server
 from cost_pipeline_tests.langfuse.leaks import PUBLIC, SECRET, leaked
 from cost_pipeline_tests.reliability.support import failure_text, materialize_day, query
 from cost_pipeline_tests.warehouse.loading import BASE_DAY
 
-DAY = datetime(2026, 11, 10)
-WINDOW = ObservationWindow(DAY, DAY + timedelta(days=1))
 # As a shell writes LANGFUSE_BASE_URL="http://host/$LANGFUSE_SECRET_KEY", or in a query string.
 PLACES = {"path": "/{secret}", "query": "/?key={secret}"}
 

@@ -46,6 +46,16 @@ def is_openai_reasoning_model(model: str) -> bool:
     return bool(_OPENAI_REASONING.match(model))
 
 
+def openai_reasoning_tokens(model: str, effort: object, visible: int, cap: int | None) -> int:
+    """Reasoning tokens a reasoning model spends on ``visible`` answer tokens; ``cap`` (the
+    request's output limit) bounds reasoning and answer together, as OpenAI counts them."""
+    if not is_openai_reasoning_model(model):
+        return 0
+    medium = REASONING_PER_VISIBLE["medium"]
+    wanted = visible * REASONING_PER_VISIBLE.get(str(effort or "medium"), medium)
+    return wanted if cap is None else max(0, min(wanted, cap - visible))
+
+
 def answers_without_usage(model: str) -> bool:
     """Models named ``sim-no-usage*`` answer without a usage block (to test that path)."""
     return model.startswith(NO_USAGE_MODEL_PREFIX)

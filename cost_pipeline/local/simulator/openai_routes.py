@@ -13,9 +13,8 @@ from starlette.responses import JSONResponse, Response
 from cost_pipeline.local.simulator.errors import error_response, request_id
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs
 from cost_pipeline.local.simulator.models import (
-    REASONING_PER_VISIBLE,
     answers_without_usage,
-    is_openai_reasoning_model,
+    openai_reasoning_tokens,
     resolve_model,
 )
 from cost_pipeline.local.simulator.prompt_cache import PromptCache
@@ -36,6 +35,13 @@ def _invalid(body: dict[str, Any]) -> str | None:
     return None
 
 
+def served_tier(body: dict[str, Any]) -> str:
+    """The tier the request asked for when it is one OpenAI serves on demand ("auto" and
+    anything else are served on the default tier), as the real API reports it."""
+    tier = body.get("service_tier")
+    return tier if tier in SERVED_TIERS else "default"
+
+
 def _usage(prompt_tokens: int, cached: int, reply: Reply, reasoning: int) -> dict[str, Any]:
     completion = reply.tokens + reasoning
     return {
@@ -50,14 +56,6 @@ def _usage(prompt_tokens: int, cached: int, reply: Reply, reasoning: int) -> dic
             "rejected_prediction_tokens": 0,
         },
     }
-
-
-def _reasoning_tokens(body: dict[str, Any], model: str, reply: Reply, cap: int | None) -> int:
-    if not is_openai_reasoning_model(model):
-        return 0
-    effort = body.get("reasoning_effort") or "medium"
-    wanted = reply.tokens * REASONING_PER_VISIBLE.get(effort, REASONING_PER_VISIBLE["medium"])
-    return wanted if cap is None else max(0, min(wanted, cap - reply.tokens))
 
 
 class OpenAIChat:
@@ -78,7 +76,7 @@ class OpenAIChat:
         cap = body.get("max_completion_tokens") or body.get("max_tokens")
         cap = cap if isinstance(cap, int) and cap > 0 else None
         reply = reply_for(request_digest("openai", model, prompt), cap)
-        reasoning = _reasoning_tokens(body, model, reply, cap)
+        reasoning = openai_reasoning_tokens(model, body.get("reasoning_effort"), reply.tokens, cap)
         cached = self._cache.openai_cached_tokens(f"openai:{model}", prompt)
         usage = None
         if not (accepted.no_usage or answers_without_usage(body["model"])):
@@ -87,11 +85,7 @@ class OpenAIChat:
             "id": f"chatcmpl-sim-{uuid.uuid4().hex[:20]}",
             "created": int(time.time()),
             "model": model,
-            # The tier the request asked for when it is one OpenAI serves on demand ("auto" and
-            # anything else are served on the default tier), as the real API reports it.
-            "service_tier": tier
-            if (tier := body.get("service_tier")) in SERVED_TIERS
-            else "default",
+            "service_tier": served_tier(body),
             "system_fingerprint": "fp_sim",
         }
         finish = "length" if reply.truncated else "stop"

@@ -25,6 +25,21 @@ def openai_prompt(body: dict[str, Any]) -> str:
     return "".join(lines)
 
 
+def openai_responses_prompt(body: dict[str, Any]) -> str:
+    """A Responses API request as the chat prompt it amounts to: ``instructions`` is the system
+    message, ``input`` a string (one user message) or a list of messages and items."""
+    lines = [tools_text(body.get("tools"))]
+    if isinstance(body.get("instructions"), str) and body["instructions"]:
+        lines.append(f"system: {body['instructions']}\n")
+    items = body.get("input")
+    for item in [{"role": "user", "content": items}] if isinstance(items, str) else items or []:
+        if isinstance(item, dict) and "role" in item:
+            lines.append(f"{item['role']}: {content_text(item.get('content'))}\n")
+        else:  # function calls, their outputs, reasoning items: counted as their JSON
+            lines.append(part_text(item) + "\n")
+    return "".join(lines)
+
+
 def _ttl(block: Any) -> str | None:
     """The cache TTL a block's ``cache_control`` asks for, or None without a breakpoint."""
     if not isinstance(block, dict) or not isinstance(block.get("cache_control"), dict):

@@ -17,7 +17,8 @@ from cost_pipeline.local.simulator.errors import (
 )
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs
 
-# Per-request fault, for tests: "no-usage" or "status-<code>" (e.g. status-429, status-529).
+# Per-request fault, for tests: "no-usage" or "status-<code>" (e.g. status-429, status-529);
+# an endpoint may accept more (the Responses API's "response-failed").
 FAULT_HEADER = "x-simulator-fault"
 
 
@@ -25,6 +26,7 @@ FAULT_HEADER = "x-simulator-fault"
 class Accepted:
     body: dict[str, Any]
     no_usage: bool
+    fault: str = ""  # the header's fault when it is one the endpoint answers itself
 
 
 def _has_credentials(request: Request) -> bool:
@@ -35,7 +37,7 @@ def _has_credentials(request: Request) -> bool:
 
 
 async def accept(
-    request: Request, provider: Provider, knobs: SimulatorKnobs
+    request: Request, provider: Provider, knobs: SimulatorKnobs, faults: tuple[str, ...] = ()
 ) -> Accepted | JSONResponse:
     """The parsed body, or the error response the provider would send instead."""
     if not _has_credentials(request):
@@ -55,9 +57,9 @@ async def accept(
         except ValueError:
             return error_response(provider, 400, f"Unknown {FAULT_HEADER}: {fault!r}.")
         return error_response(provider, status)
-    if fault not in ("", "no-usage"):
+    if fault not in ("", "no-usage", *faults):
         return error_response(provider, 400, f"Unknown {FAULT_HEADER}: {fault!r}.")
     if knobs.should_fail():
         statuses = RANDOM_ERROR_STATUSES[provider]
         return error_response(provider, statuses[int(knobs.roll() * len(statuses))])
-    return Accepted(body=body, no_usage=fault == "no-usage")
+    return Accepted(body=body, no_usage=fault == "no-usage", fault=fault)

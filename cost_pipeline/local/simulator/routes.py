@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from cost_pipeline.local.simulator.anthropic_routes import AnthropicMessages, count_tokens_route
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs, knobs
+from cost_pipeline.local.simulator.openai_responses_routes import OpenAIResponses
 from cost_pipeline.local.simulator.openai_routes import OpenAIChat
 from cost_pipeline.local.simulator.prompt_cache import PromptCache
 
@@ -23,6 +24,9 @@ def simulator_routes(settings: SimulatorKnobs | None = None) -> list[BaseRoute]:
     return [
         Route(
             f"{OPENAI_PREFIX}/chat/completions", OpenAIChat(active, cache).handle, methods=["POST"]
+        ),
+        Route(
+            f"{OPENAI_PREFIX}/responses", OpenAIResponses(active, cache).handle, methods=["POST"]
         ),
         Route(f"{ANTHROPIC_PREFIX}/v1/messages/count_tokens", count_tokens_route, methods=["POST"]),
         Route(

@@ -66,6 +66,8 @@ class AnthropicStreamState:
     """Usage comes in two parts: input and cache counts in ``message_start``, the cumulative
     output count (and, from newer APIs, updated input counts) in ``message_delta``."""
 
+    failure: str | None = None  # an `error` event raises from the SDK's stream instead
+
     def __init__(self) -> None:
         self._model: str | None = None
         self._start_usage: Any = None

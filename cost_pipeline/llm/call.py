@@ -60,6 +60,8 @@ class CallSpec:
     input: Any
     model_parameters: dict[str, Any]
     stream: bool
+    # The generation's name unless instrument(name=...) gave one; None: the provider's default.
+    name: str | None = None
 
 
 def model_parameters(kwargs: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

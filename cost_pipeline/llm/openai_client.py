@@ -1,5 +1,5 @@
-"""``instrument(OpenAI())``: ``chat.completions.create`` / ``.stream`` recorded, everything else
-untouched."""
+"""``instrument(OpenAI())``: ``chat.completions.create`` / ``.stream`` and ``responses.create`` /
+``.stream`` recorded, everything else untouched."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cost_pipeline.llm.openai_mapping import (
     price_context,
     spec_for,
 )
+from cost_pipeline.llm.openai_responses import AsyncRecordedResponses, RecordedResponses
 from cost_pipeline.llm.passthrough import InstrumentedClient, Passthrough
 from cost_pipeline.llm.recorded_create import AsyncRecordedCreate, ProviderCalls, RecordedCreate
 from cost_pipeline.llm.usage import from_openai
@@ -37,10 +38,13 @@ class _Chat(Passthrough):
 
 
 class InstrumentedOpenAI(InstrumentedClient):
-    """An ``OpenAI`` / ``AsyncOpenAI`` client whose chat completions are recorded in Langfuse."""
+    """An ``OpenAI`` / ``AsyncOpenAI`` client whose chat completions and responses are recorded
+    in Langfuse."""
 
     def __init__(self, client: Any, config: CallConfig, *, is_async: bool) -> None:
         super().__init__(client, config, is_async=is_async)
         completions_class = AsyncRecordedCreate if is_async else RecordedCreate
         completions = completions_class(client.chat.completions, config, OPENAI_CALLS)
         self.chat = _Chat(client.chat, completions)
+        responses_class = AsyncRecordedResponses if is_async else RecordedResponses
+        self.responses = responses_class(client.responses, config)

@@ -67,6 +67,8 @@ def output_of(completion: Any) -> Any:
 
 
 class OpenAIStreamState:
+    failure: str | None = None  # a failure raises from the SDK's stream instead
+
     def __init__(self, forward_usage_chunk: bool) -> None:
         self._forward_usage_chunk = forward_usage_chunk
         self._model: str | None = None

@@ -65,8 +65,16 @@ class ActiveGeneration:
             self._completion_start = self._clock.now()
 
     def succeed(
-        self, *, model: str | None, usage: Any, output: Any, price_context: PriceContext = ()
+        self,
+        *,
+        model: str | None,
+        usage: Any,
+        output: Any,
+        price_context: PriceContext = (),
+        failure: str | None = None,
     ) -> None:
+        """The response arrived; ``failure``: it says the model failed (a Responses stream's
+        ``response.failed``), recorded as ERROR with that message and the usage it reports."""
         flags: dict[str, Any] = {}
         tokens: TokenUsage | None = None
         try:
@@ -88,8 +96,8 @@ class ActiveGeneration:
         details = usage_details(tokens) if tokens else None
         costs = cost_details(model, tokens, price_context) if tokens else None
         self._end(
-            level="DEFAULT",
-            status=None,
+            level="ERROR" if failure else "DEFAULT",
+            status=failure[:MAX_STATUS_CHARS] if failure else None,
             model=model,
             tokens=tokens,
             details=details,
@@ -186,7 +194,7 @@ def start_call(
     langfuse = config.langfuse or get_client()
     clock = CallClock()
     metadata = {**context.attributes, "provider": spec.provider}
-    name = context.generation_name or DEFAULT_GENERATION_NAMES[spec.provider]
+    name = context.generation_name or spec.name or DEFAULT_GENERATION_NAMES[spec.provider]
     with (
         propagate_attributes(**context.propagate_kwargs()),
         open_generation(

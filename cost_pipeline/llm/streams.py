@@ -19,6 +19,7 @@ from cost_pipeline.llm.recording import ActiveGeneration
 class StreamState(Protocol):
     content_started: bool
     finished: bool  # the provider said it was done; what may follow carries no content
+    failure: str | None  # the provider said, in the stream, that the call failed
 
     def observe(self, item: Any) -> bool:
         """Take note of one chunk / event; False hides it from the caller."""
@@ -50,7 +51,7 @@ def _finish(state: StreamState, active: ActiveGeneration, exc: BaseException | N
         "price_context": state.price_context(),
     }
     if exc is None:
-        active.succeed(**seen)
+        active.succeed(**seen, failure=state.failure)
     elif isinstance(exc, GeneratorExit):
         active.abandon(**seen)
     else:
@@ -145,6 +146,13 @@ class RecordingStream:
         _finish(self._state, self._active, GeneratorExit())  # never started: still record
         self._stream.close()
 
+    def settle(self, exc: BaseException | None) -> None:
+        """A stream helper's block over this stream ended, with the caller's ``exc`` if any: that
+        fails the call, as for the helpers of helper_streams.py; otherwise as ``close()``."""
+        if exc is not None:
+            _finish(self._state, self._active, exc)
+        self.close()
+
     def __del__(self) -> None:
         # A stream dropped without being read to the end or closed still ends its generation.
         if not getattr(self, "_active", None) or self._active.ended:
@@ -180,6 +188,11 @@ class AsyncRecordingStream:
         await self._items.aclose()
         _finish(self._state, self._active, GeneratorExit())
         await self._stream.close()
+
+    async def settle(self, exc: BaseException | None) -> None:
+        if exc is not None:
+            _finish(self._state, self._active, exc)
+        await self.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_active", None) or self._active.ended:

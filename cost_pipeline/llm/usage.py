@@ -1,7 +1,8 @@
 """Provider usage -> Langfuse's canonical usage keys, without double counting or losing tokens.
 
 OpenAI's ``cached_tokens``, ``cache_write_tokens`` and ``audio_tokens`` are part of
-``prompt_tokens``, its ``reasoning_tokens`` and ``audio_tokens`` part of ``completion_tokens``;
+``prompt_tokens`` (``input_tokens`` in the Responses API), its ``reasoning_tokens`` and
+``audio_tokens`` part of ``completion_tokens`` (``output_tokens``);
 Anthropic's cache reads and writes come on top of ``input_tokens`` while thinking tokens are part
 of ``output_tokens``. Every class below excludes the others, so ``total`` is their plain sum.
 Predicted-output tokens stay inside output (OpenAI bills them as output).
@@ -64,6 +65,27 @@ def from_openai(usage: Any) -> TokenUsage | None:
             output_audio=audio_out,
         ),
         "OpenAI",
+    )
+
+
+def from_openai_responses(usage: Any) -> TokenUsage | None:
+    """Responses API ``ResponseUsage`` (or its dict): chat's accounting under other names, cached
+    and cache-write tokens part of ``input_tokens``, reasoning part of ``output_tokens``."""
+    if usage is None:
+        return None
+    input_details = _field(usage, "input_tokens_details")
+    reasoning = _count(_field(usage, "output_tokens_details"), "reasoning_tokens")
+    cached = _count(input_details, "cached_tokens")
+    written = _count(input_details, "cache_write_tokens")
+    return _checked(
+        TokenUsage(
+            input=_count(usage, "input_tokens") - cached - written,
+            cache_read=cached,
+            cache_write=written,
+            output=_count(usage, "output_tokens") - reasoning,
+            reasoning=reasoning,
+        ),
+        "OpenAI Responses",
     )
 
 

@@ -42,15 +42,19 @@ def recorded() -> list[RecordedCall]:
     return []
 
 
-def trace_observations(server: LocalServer, trace_id: str, expected: int = 1) -> list[dict]:
+def trace_observations(
+    server: LocalServer, trace_id: str, expected: int = 1, fields: str = READ_FIELDS
+) -> list[dict]:
     """All observations of a trace through the v2 API, once ``expected`` of them are readable."""
-    params = {"traceId": trace_id, "fields": READ_FIELDS, "limit": 100}
+    params = {"traceId": trace_id, "fields": fields, "limit": 100}
     return server.wait_for_observations(params, expected, timeout_s=READ_TIMEOUT_S)
 
 
-def read_generation(server: LocalServer, langfuse: Langfuse, call: RecordedCall) -> dict:
+def read_generation(
+    server: LocalServer, langfuse: Langfuse, call: RecordedCall, fields: str = READ_FIELDS
+) -> dict:
     langfuse.flush()
-    observations = trace_observations(server, call.trace_id)
+    observations = trace_observations(server, call.trace_id, fields=fields)
     matching = [o for o in observations if o["id"] == call.observation_id]
     assert matching, f"generation {call.observation_id} not readable: {observations}"
     return matching[0]

@@ -35,8 +35,9 @@ def instrument(
 ) -> Any:
     """Wrap an ``OpenAI`` / ``AsyncOpenAI`` / ``Anthropic`` / ``AsyncAnthropic`` client.
 
-    ``client.chat.completions.create(...)`` / ``client.messages.create(...)`` (sync, async,
-    ``stream=True`` or not) are then recorded as Langfuse generations with the provider's
+    ``client.chat.completions.create(...)`` / ``client.responses.create(...)`` /
+    ``client.messages.create(...)`` (sync, async, ``stream=True`` or not, and their ``stream(...)``
+    helpers) are then recorded as Langfuse generations with the provider's
     actual usage, cost and the business context given here (``feature``, ``team``, extra
     ``metadata`` keys, ``user_id``, ``session_id``, ``tags``, ``trace_name``; per-request
     additions with ``with track(...)``). ``name`` names the generation. ``langfuse`` defaults

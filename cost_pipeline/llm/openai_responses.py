@@ -101,7 +101,7 @@ class RecordedResponses(RecordedCreate):
     def __init__(self, inner: Any, config: Any) -> None:
         super().__init__(inner, config, RESPONSES_CALLS)
 
-    def stream(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def stream(self, **kwargs: Any) -> Any:
         if not _creates_a_response(kwargs):
             return self._inner.stream(**kwargs)
         return RecordedResponseStream(self._inner, self.create, kwargs)

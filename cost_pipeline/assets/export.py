@@ -6,7 +6,7 @@ The export root is COST_PIPELINE_EXPORT_DIR, else ``$COST_PIPELINE_HOME/exports`
 """
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import duckdb
@@ -15,11 +15,15 @@ from cost_pipeline import settings
 from cost_pipeline.export.destination import destination_for
 from cost_pipeline.export.partition_files import PartitionExport, export_partition
 from cost_pipeline.partitions import daily_asset, observe_each_day
-from cost_pipeline.warehouse.model_builds import stale_days
+from cost_pipeline.warehouse.model_builds import StaleDay, stale_days
 from cost_pipeline.warehouse.resource import WRITER_POOL, WarehouseResource
 from cost_pipeline.warehouse.tables import table_exists
 
 MART = "spend_by_feature_team"
+# A day another run loads again after this run built the mart for it (two runs over one day at
+# once): that run builds it again, so the export asks Dagster to retry, for up to ~10 minutes.
+RELOADED_RETRY_WAIT_S = 15.0
+RELOADED_RETRIES = 40
 
 
 @daily_asset(
@@ -37,7 +41,7 @@ def spend_export(
     destination = destination_for(settings.export_root())
     days = [date.fromisoformat(key) for key in context.partition_keys]
     with warehouse.get_connection(read_only=True) as con:
-        _require_built(con, days)
+        _require_built(context, con, days)
         exports = [
             export_partition(
                 con,
@@ -54,19 +58,44 @@ def spend_export(
     return dg.MaterializeResult(metadata=_metadata(exports, time.perf_counter() - started))
 
 
-def _require_built(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
+def _require_built(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, days: list[date]
+) -> None:
     """Refuse days the mart no longer matches: it was not built for them, or not since their
     last load (or a copy moved to a neighbouring day). An export would publish numbers the
     warehouse no longer holds; a day without spend counts 0 on both sides."""
     if not (table_exists(con, "raw_generations") and table_exists(con, MART)):
         return  # export_partition says what is missing
     stale = stale_days(con, MART, days)
-    if stale:
-        raise dg.Failure(
-            f"{MART} is not up to date for {', '.join(day.describe() for day in stale)}: it was "
-            f"not built for these days since their last load. Materialize stg_generations and "
-            f"{MART} for them, then export; nothing was written."
+    if not stale:
+        return
+    failure = dg.Failure(
+        f"{MART} is not up to date for {', '.join(day.describe() for day in stale)}: it was "
+        f"not built for these days since their last load. Materialize stg_generations and "
+        f"{MART} for them, then export; nothing was written."
+    )
+    if _reloaded_by_another_run(context, stale):
+        listed = ", ".join(str(day.day) for day in stale)
+        context.log.warning(
+            f"{listed}: loaded again by another run after this run built {MART} for it; that "
+            f"run builds it again. Export retried in {RELOADED_RETRY_WAIT_S:.0f}s (retry "
+            f"{context.retry_number + 1} of {RELOADED_RETRIES})"
         )
+        # When the retries run out the step fails with ``failure``, its cause.
+        raise dg.RetryRequested(RELOADED_RETRIES, RELOADED_RETRY_WAIT_S) from failure
+    raise failure
+
+
+def _reloaded_by_another_run(context: dg.AssetExecutionContext, stale: list[StaleDay]) -> bool:
+    """Every stale day was built by this run and loaded again after: only a run beside this
+    one can have loaded it. A day stale before this run began stays stale however long we wait."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is None or record.start_time is None:
+        return False
+    started = datetime.fromtimestamp(record.start_time, UTC).replace(tzinfo=None)
+    return all(
+        day.reloaded and day.built_at is not None and day.built_at >= started for day in stale
+    )
 
 
 def _day_metadata(export: PartitionExport) -> dict[str, object]:

@@ -54,6 +54,7 @@ class StaleDay:
     generations: int  # stored now
     calls: int  # counted by the mart
     reloaded: bool  # loaded again since the build, whatever the counts say
+    built_at: datetime | None = None  # when the mart was last built for it (UTC), if recorded
 
     def describe(self) -> str:
         if self.generations != self.calls:
@@ -82,7 +83,7 @@ counted as (
 ),
 
 built as (
-    select partition_date as day, generations, newest_loaded_at
+    select partition_date as day, generations, newest_loaded_at, built_at
     from {builds}
     where model = $mart and partition_date in (select unnest($days))
 ),
@@ -95,14 +96,15 @@ compared as (
         built.day is not null and (
             built.generations <> coalesce(stored.generations, 0)
             or built.newest_loaded_at is distinct from stored.newest_loaded_at
-        ) as reloaded
+        ) as reloaded,
+        built.built_at
     from (select unnest($days) as day) as days
     left join stored using (day)
     left join counted using (day)
     left join built using (day)
 )
 
-select day, generations, calls, reloaded
+select day, generations, calls, reloaded, built_at
 from compared
 where generations <> calls or reloaded
 order by day
@@ -112,7 +114,7 @@ order by day
 # export cannot create it).
 _NO_BUILDS = (
     "(select null::varchar as model, null::date as partition_date, null::bigint as "
-    "generations, null::timestamp as newest_loaded_at where false)"
+    "generations, null::timestamp as newest_loaded_at, null::timestamp as built_at where false)"
 )
 
 

@@ -3,7 +3,7 @@
 import csv
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from cost_pipeline.assets import export
 from cost_pipeline.assets.export import spend_export
 from cost_pipeline.assets.models import sql_model_assets
 from cost_pipeline.warehouse.resource import WarehouseResource
@@ -62,6 +63,8 @@ def export_failure(warehouse) -> str:
         raise_on_error=False,
     )
     assert not result.success
+    # Stale before the run began: waiting cannot change that, so it fails without a retry.
+    assert "STEP_UP_FOR_RETRY" not in {e.event_type_value for e in result.all_events}
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return failure.step_failure_data.error.message
 
@@ -262,6 +265,38 @@ def test_a_day_reloaded_with_as_many_rows_is_not_exported_stale(tmp_path, wareho
     cost_before = exported_cost(tmp_path)
     materialize(warehouse)  # models first, then the export: the new cost is published
     assert exported_cost(tmp_path) > cost_before
+
+
+def test_a_day_another_run_loaded_after_this_run_built_it_is_retried_then_fails_clearly(
+    tmp_path, warehouse, monkeypatch
+):
+    """Two runs over one day at once: B loads it again between A's build and A's export. B
+    builds it again, so A's export is retried (its step released meanwhile), and fails with the
+    usual message only when that never happens."""
+    generation = Generation(DAY, metadata={"feature": "a", "team": "b"})
+    with warehouse.get_connection() as con:
+        insert_generations(con, [generation])
+    materialize(warehouse)
+    before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
+    reload_with_more_tokens(warehouse, generation)
+    with warehouse.get_connection() as con:  # as if the run below had built the day itself
+        later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+        con.execute("update model_builds set built_at = ?", [later])
+    monkeypatch.setattr(export, "RELOADED_RETRY_WAIT_S", 0.01)
+    monkeypatch.setattr(export, "RELOADED_RETRIES", 2)
+    result = dg.materialize(
+        [spend_export],
+        partition_key=DAY.isoformat(),
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+    )
+    events = [e.event_type_value for e in result.all_events]
+    assert events.count("STEP_UP_FOR_RETRY") == 2 and not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert f"{DAY} (loaded again since it was built; 1 generations)" in str(
+        failure.step_failure_data.error
+    )
+    assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
 
 
 def test_a_mart_built_before_builds_were_recorded_is_checked_by_its_counts(tmp_path, warehouse):

@@ -182,7 +182,8 @@ def test_parallel_backfill_of_30_days_has_no_lock_errors_and_readers_see_whole_d
     assert all("Read the exports under" in message for message in reader.busy)
     print(  # the figures RELIABILITY.md quotes
         f"reader: {len(reader.mart_seen)} mart day-totals read, {len(reader.busy)} busy, "
-        f"{len(reader.parquet_seen)} parquet day-totals read; stalled steps woken: {woken}"
+        f"{len(reader.parquet_seen)} parquet day-totals read; stalled steps woken: {woken}; "
+        f"exports retried for a day the other run loaded again: {output.count('Export retried')}"
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         statuses = Counter(run.status for run in instance.get_runs())

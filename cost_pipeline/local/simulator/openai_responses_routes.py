@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cost_pipeline.local.simulator.errors import error_response, request_id
+from cost_pipeline.local.simulator.json_schema import openai_reply
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs
 from cost_pipeline.local.simulator.models import (
     answers_without_usage,
@@ -29,7 +30,7 @@ from cost_pipeline.local.simulator.models import (
 from cost_pipeline.local.simulator.openai_routes import served_tier
 from cost_pipeline.local.simulator.prompt_cache import PromptCache
 from cost_pipeline.local.simulator.prompts import openai_responses_prompt
-from cost_pipeline.local.simulator.reply import reply_for, request_digest, split_for_stream
+from cost_pipeline.local.simulator.reply import request_digest, split_for_stream
 from cost_pipeline.local.simulator.request_checks import accept
 from cost_pipeline.local.simulator.sse import event_lines, stream_response
 from cost_pipeline.local.simulator.tokens import count_tokens
@@ -78,7 +79,8 @@ def _envelope(body: dict[str, Any], model: str, cap: int | None, effort: Any) ->
         "service_tier": served_tier(body),
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}},
+        # The format asked for (a JSON schema with structured outputs) is echoed, as by the API.
+        "text": body.get("text") or {"format": {"type": "text"}},
         "tool_choice": body.get("tool_choice", "auto"),
         "tools": body.get("tools") or [],
         "top_p": body.get("top_p", 1.0),
@@ -114,7 +116,9 @@ class OpenAIResponses:
         cap = body.get("max_output_tokens")
         cap = cap if isinstance(cap, int) and cap > 0 else None
         effort = (body.get("reasoning") or {}).get("effort")
-        reply = reply_for(request_digest("openai", model, prompt), cap)
+        reply = openai_reply(body, True, request_digest("openai", model, prompt), cap)
+        if isinstance(reply, JSONResponse):
+            return reply
         reasoning = openai_reasoning_tokens(model, effort, reply.tokens, cap)
         cached = self._cache.openai_cached_tokens(f"openai:{model}", prompt)
         envelope = _envelope(body, model, cap, effort)

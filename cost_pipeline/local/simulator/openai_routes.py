@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cost_pipeline.local.simulator.errors import error_response, request_id
+from cost_pipeline.local.simulator.json_schema import openai_reply
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs
 from cost_pipeline.local.simulator.models import (
     answers_without_usage,
@@ -19,7 +20,7 @@ from cost_pipeline.local.simulator.models import (
 )
 from cost_pipeline.local.simulator.prompt_cache import PromptCache
 from cost_pipeline.local.simulator.prompts import openai_prompt
-from cost_pipeline.local.simulator.reply import Reply, reply_for, request_digest, split_for_stream
+from cost_pipeline.local.simulator.reply import Reply, request_digest, split_for_stream
 from cost_pipeline.local.simulator.request_checks import accept
 from cost_pipeline.local.simulator.sse import data_line, stream_response
 from cost_pipeline.local.simulator.tokens import count_tokens
@@ -75,7 +76,9 @@ class OpenAIChat:
         prompt = openai_prompt(body)
         cap = body.get("max_completion_tokens") or body.get("max_tokens")
         cap = cap if isinstance(cap, int) and cap > 0 else None
-        reply = reply_for(request_digest("openai", model, prompt), cap)
+        reply = openai_reply(body, False, request_digest("openai", model, prompt), cap)
+        if isinstance(reply, JSONResponse):
+            return reply
         reasoning = openai_reasoning_tokens(model, body.get("reasoning_effort"), reply.tokens, cap)
         cached = self._cache.openai_cached_tokens(f"openai:{model}", prompt)
         usage = None

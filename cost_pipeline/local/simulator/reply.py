@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cost_pipeline.local.simulator.tokens import chars_for_tokens
+from cost_pipeline.local.simulator.tokens import chars_for_tokens, tokens_for_chars
 
 MIN_REPLY_TOKENS = 8
 MAX_REPLY_TOKENS = 64
@@ -48,6 +48,16 @@ def reply_for(digest: bytes, max_tokens: int | None) -> Reply:
     # Exactly 4 characters per token, so the count re-derived from the text agrees.
     text = " ".join(words)[:target]
     return Reply(text=text, tokens=tokens, truncated=tokens < wanted)
+
+
+def structured_reply(text: str, max_tokens: int | None) -> Reply:
+    """A given answer (structured outputs' JSON) counted by the usual rule and cut to
+    ``max_tokens`` like any answer: cut JSON no longer parses, as from the real API."""
+    tokens = tokens_for_chars(len(text))
+    if max_tokens is None or max_tokens >= tokens:
+        return Reply(text=text, tokens=tokens, truncated=False)
+    cut = text[: chars_for_tokens(max(0, max_tokens))]
+    return Reply(text=cut, tokens=tokens_for_chars(len(cut)), truncated=True)
 
 
 def split_for_stream(text: str, pieces: int = 6) -> list[str]:

@@ -1,9 +1,11 @@
-"""``instrument(OpenAI())``: ``chat.completions.create`` / ``.stream`` and ``responses.create`` /
-``.stream`` recorded, everything else untouched."""
+"""``instrument(OpenAI())``: ``chat.completions.create`` / ``.stream`` / ``.parse`` and
+``responses.create`` / ``.stream`` / ``.parse`` recorded, everything else untouched."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from openai.types.chat import ChatCompletion
 
 from cost_pipeline.llm.call import CallConfig
 from cost_pipeline.llm.helper_streams import openai_snapshot
@@ -28,6 +30,8 @@ OPENAI_CALLS = ProviderCalls(
     # An OpenAI stream reports usage only when asked to: the wrapper always asks.
     prepare_stream=force_stream_usage,
     price_context_of=price_context,
+    # construct: the body as sent, not validated (a failed parse may come with odd content).
+    response_from_json=lambda body: ChatCompletion.construct(**body),
 )
 
 

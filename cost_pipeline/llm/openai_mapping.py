@@ -25,7 +25,19 @@ PARAMETERS = (
 )
 
 
+def format_name(response_format: Any) -> str | None:
+    """The name of a structured-output type (``parse(response_format=Model)``), which the SDK
+    sends as a JSON schema of that name; None for anything else (a dict is recorded as it is)."""
+    return response_format.__name__ if isinstance(response_format, type) else None
+
+
 def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
+    name = format_name(kwargs.get("response_format"))
+    if name:  # the name, not the class's repr nor its whole schema
+        kwargs = {
+            **kwargs,
+            "response_format": {"type": "json_schema", "json_schema": {"name": name}},
+        }
     return CallSpec(
         provider="openai",
         requested_model=str(kwargs.get("model")),

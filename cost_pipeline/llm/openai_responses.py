@@ -1,5 +1,5 @@
-"""``client.responses``: ``create`` (plain or ``stream=True``) and the ``stream(...)`` helper
-recorded; ``retrieve``, ``delete``, ``input_items`` and the rest pass through.
+"""``client.responses``: ``create`` (plain or ``stream=True``), ``parse`` and the ``stream(...)``
+helper recorded; ``retrieve``, ``delete``, ``input_items`` and the rest pass through.
 
 The SDK's Responses stream helper exposes no snapshot to read when its block ends (the chat
 helper's way, helper_streams.py), and what ``response.failed`` / ``response.incomplete`` report
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from openai.types.responses import Response
 
 from cost_pipeline.llm.openai_responses_mapping import (
     ResponsesStreamState,
@@ -31,6 +33,7 @@ RESPONSES_CALLS = ProviderCalls(
     new_stream_state=ResponsesStreamState,
     snapshot=lambda _stream: None,  # unused: stream() below records the helper's raw events
     price_context_of=price_context,
+    response_from_json=lambda body: Response.construct(**body),
 )
 
 

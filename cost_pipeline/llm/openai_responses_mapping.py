@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cost_pipeline.llm.call import CallSpec, model_parameters
-from cost_pipeline.llm.openai_mapping import price_context
+from cost_pipeline.llm.openai_mapping import format_name, price_context
 from cost_pipeline.llm.pricing import PriceContext
 
 GENERATION_NAME = "openai.responses"
@@ -41,6 +41,11 @@ def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
     instructions = kwargs.get("instructions")
     if isinstance(instructions, str) and instructions:
         messages = [{"role": "system", "content": instructions}, *messages]
+    name = format_name(kwargs.get("text_format"))
+    if name:  # parse(text_format=Model): the SDK sends it as text.format, recorded by its name
+        text = kwargs.get("text")
+        text = dict(text) if isinstance(text, Mapping) else {}
+        kwargs = {**kwargs, "text": {**text, "format": {"type": "json_schema", "name": name}}}
     return CallSpec(
         provider="openai",
         requested_model=str(kwargs.get("model")),

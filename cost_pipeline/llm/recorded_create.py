@@ -1,9 +1,11 @@
-"""A provider resource (``chat.completions``, ``messages``) whose ``create`` / ``stream`` are
-recorded; what differs between providers is described by a ``ProviderCalls``."""
+"""A provider resource (``chat.completions``, ``messages``) whose ``create`` / ``stream`` (and,
+where the provider describes it, ``parse``) are recorded; what differs between providers is
+described by a ``ProviderCalls``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,7 @@ from cost_pipeline.llm.call import CallConfig, CallSpec
 from cost_pipeline.llm.helper_streams import RecordedStreamManager, Snapshot
 from cost_pipeline.llm.passthrough import Passthrough
 from cost_pipeline.llm.pricing import PriceContext
-from cost_pipeline.llm.recording import ActiveGeneration, start_call
+from cost_pipeline.llm.recording import ActiveGeneration, start_call, status_message_for
 from cost_pipeline.llm.streams import AsyncRecordingStream, RecordingStream
 
 
@@ -34,6 +36,9 @@ class ProviderCalls:
     prepare_stream: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]] = _unchanged
     # The response -> how it was served, for the price variant (service tier, fast mode).
     price_context_of: Callable[[Any], PriceContext] = _standard_price
+    # The raw JSON body -> the (unparsed) response, for a ``parse`` call whose HTTP call succeeded
+    # but whose SDK-side parsing failed. None: ``parse`` passes through unrecorded.
+    response_from_json: Callable[[Any], Any] | None = None
 
 
 class RecordedCreate(Passthrough):
@@ -53,6 +58,23 @@ class RecordedCreate(Passthrough):
             if not spec.stream:
                 return self._succeed(active, result)
         return RecordingStream(result, self._provider.new_stream_state(asked_for_usage), active)
+
+    def parse(self, **kwargs: Any) -> Any:
+        """The SDK's structured-output helper (non-streaming), recorded like ``create``."""
+        if self._provider.response_from_json is None:
+            return self._inner.parse(**kwargs)  # AttributeError where the SDK has none
+        # Through the raw response: when the SDK's parsing of a billed answer fails (cut by a
+        # token cap, not matching the model), its usage is still in the body.
+        request = self._inner.with_raw_response.parse
+        with start_call(
+            self._config, self._provider.spec_for(kwargs), self._provider.usage_of
+        ) as active:
+            try:
+                raw = request(**kwargs)
+            except BaseException as exc:
+                active.fail(exc)
+                raise
+            return self._parsed(active, raw)
 
     def stream(self, **kwargs: Any) -> RecordedStreamManager:
         """The SDK's stream helper (sync or async ``with``), recorded when the block ends."""
@@ -81,6 +103,31 @@ class RecordedCreate(Passthrough):
         )
         return result
 
+    def _parsed(self, active: ActiveGeneration, raw: Any) -> Any:
+        try:
+            result = raw.parse()  # the SDK's own parsing: what the caller gets, or its error
+        except BaseException as exc:
+            self._billed_failure(active, raw, exc)
+            raise
+        return self._succeed(active, result)
+
+    def _billed_failure(self, active: ActiveGeneration, raw: Any, exc: BaseException) -> None:
+        """ERROR with the usage of the answer the SDK could not parse (flagged as missing if the
+        body cannot be read): the provider billed it all the same."""
+        response: Any = None
+        with suppress(Exception):
+            response = self._provider.response_from_json(raw.http_response.json())  # type: ignore[misc]
+        output = None
+        with suppress(Exception):
+            output = self._provider.output_of(response) if response is not None else None
+        active.succeed(
+            model=getattr(response, "model", None),
+            usage=getattr(response, "usage", None),
+            output=output,
+            price_context=self._provider.price_context_of(response) if response else (),
+            failure=status_message_for(exc),
+        )
+
 
 class AsyncRecordedCreate(RecordedCreate):
     async def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
@@ -95,3 +142,17 @@ class AsyncRecordedCreate(RecordedCreate):
                 return self._succeed(active, result)
         state = self._provider.new_stream_state(asked_for_usage)
         return AsyncRecordingStream(result, state, active)
+
+    async def parse(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self._provider.response_from_json is None:
+            return await self._inner.parse(**kwargs)
+        request = self._inner.with_raw_response.parse
+        with start_call(
+            self._config, self._provider.spec_for(kwargs), self._provider.usage_of
+        ) as active:
+            try:
+                raw = await request(**kwargs)
+            except BaseException as exc:
+                active.fail(exc)
+                raise
+            return self._parsed(active, raw)  # the raw response's body is already read

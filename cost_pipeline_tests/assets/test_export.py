@@ -252,13 +252,19 @@ def exported_cost(tmp_path) -> Decimal:
         return con.execute(f"select sum(cost_usd) from read_csv('{csv_path}')").fetchone()[0]
 
 
-def test_a_day_reloaded_with_as_many_rows_is_not_exported_stale(tmp_path, warehouse):
+def exported_then_reloaded(tmp_path, warehouse) -> bytes:
+    """DAY's one generation exported, then loaded again with more tokens; the CSV exported."""
     generation = Generation(DAY, metadata={"feature": "a", "team": "b"})
     with warehouse.get_connection() as con:
         insert_generations(con, [generation])
     materialize(warehouse)
     before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
     reload_with_more_tokens(warehouse, generation)
+    return before
+
+
+def test_a_day_reloaded_with_as_many_rows_is_not_exported_stale(tmp_path, warehouse):
+    before = exported_then_reloaded(tmp_path, warehouse)
     message = export_failure(warehouse)
     assert f"{DAY} (loaded again since it was built; 1 generations)" in message
     assert (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes() == before
@@ -273,12 +279,7 @@ def test_a_day_another_run_loaded_after_this_run_built_it_is_retried_then_fails_
     """Two runs over one day at once: B loads it again between A's build and A's export. B
     builds it again, so A's export is retried (its step released meanwhile), and fails with the
     usual message only when that never happens."""
-    generation = Generation(DAY, metadata={"feature": "a", "team": "b"})
-    with warehouse.get_connection() as con:
-        insert_generations(con, [generation])
-    materialize(warehouse)
-    before = (day_folder(tmp_path) / "spend_by_feature_team.csv").read_bytes()
-    reload_with_more_tokens(warehouse, generation)
+    before = exported_then_reloaded(tmp_path, warehouse)
     with warehouse.get_connection() as con:  # as if the run below had built the day itself
         later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
         con.execute("update model_builds set built_at = ?", [later])

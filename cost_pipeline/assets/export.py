@@ -21,9 +21,12 @@ from cost_pipeline.warehouse.tables import table_exists
 
 MART = "spend_by_feature_team"
 # A day another run loads again after this run built the mart for it (two runs over one day at
-# once): that run builds it again, so the export asks Dagster to retry, for up to ~10 minutes.
-RELOADED_RETRY_WAIT_S = 15.0
-RELOADED_RETRIES = 40
+# once): that run builds it again, so the export asks Dagster to retry, for up to ~11 minutes.
+# The waits double from 2 s to a minute: the other run's build usually follows within seconds,
+# and each retry of a step may start a process.
+RELOADED_RETRY_FIRST_WAIT_S = 2.0
+RELOADED_RETRY_MAX_WAIT_S = 60.0
+RELOADED_RETRIES = 15
 
 
 @daily_asset(
@@ -76,13 +79,14 @@ def _require_built(
     )
     if _reloaded_by_another_run(context, stale):
         listed = ", ".join(str(day.day) for day in stale)
+        wait = min(RELOADED_RETRY_MAX_WAIT_S, RELOADED_RETRY_FIRST_WAIT_S * 2**context.retry_number)
         context.log.warning(
             f"{listed}: loaded again by another run after this run built {MART} for it; that "
-            f"run builds it again. Export retried in {RELOADED_RETRY_WAIT_S:.0f}s (retry "
+            f"run builds it again. Export retried in {wait:g}s (retry "
             f"{context.retry_number + 1} of {RELOADED_RETRIES})"
         )
         # When the retries run out the step fails with ``failure``, its cause.
-        raise dg.RetryRequested(RELOADED_RETRIES, RELOADED_RETRY_WAIT_S) from failure
+        raise dg.RetryRequested(RELOADED_RETRIES, wait) from failure
     raise failure
 
 

@@ -283,7 +283,7 @@ def test_a_day_another_run_loaded_after_this_run_built_it_is_retried_then_fails_
     with warehouse.get_connection() as con:  # as if the run below had built the day itself
         later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
         con.execute("update model_builds set built_at = ?", [later])
-    monkeypatch.setattr(export, "RELOADED_RETRY_WAIT_S", 0.01)
+    monkeypatch.setattr(export, "RELOADED_RETRY_FIRST_WAIT_S", 0.01)
     monkeypatch.setattr(export, "RELOADED_RETRIES", 2)
     result = dg.materialize(
         [spend_export],

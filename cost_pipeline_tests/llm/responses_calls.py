@@ -51,15 +51,37 @@ async def _respond_async(client: Any, mode: str, kwargs: dict[str, Any]) -> tupl
 
 
 def expected_usage(usage: Any) -> dict[str, int]:
-    """Langfuse's canonical keys from the usage the caller saw: cached tokens split out of input,
-    reasoning out of output, keys with nothing in them left out."""
-    cached = usage.input_tokens_details.cached_tokens
-    reasoning = usage.output_tokens_details.reasoning_tokens
+    """Langfuse's canonical keys from the Responses usage the caller saw."""
+    return canonical_usage(
+        usage.input_tokens,
+        usage.input_tokens_details.cached_tokens,
+        usage.output_tokens,
+        usage.output_tokens_details.reasoning_tokens,
+        usage.total_tokens,
+    )
+
+
+def expected_chat_usage(usage: Any) -> dict[str, int]:
+    """The same for chat's usage, under its own names."""
+    return canonical_usage(
+        usage.prompt_tokens,
+        usage.prompt_tokens_details.cached_tokens,
+        usage.completion_tokens,
+        usage.completion_tokens_details.reasoning_tokens,
+        usage.total_tokens,
+    )
+
+
+def canonical_usage(
+    input_tokens: int, cached: int, output_tokens: int, reasoning: int, total: int
+) -> dict[str, int]:
+    """Cached tokens split out of input, reasoning out of output, keys with nothing in them left
+    out (input and output stay)."""
     details = {
-        "input": usage.input_tokens - cached,
+        "input": input_tokens - cached,
         "input_cached_tokens": cached,
-        "output": usage.output_tokens - reasoning,
+        "output": output_tokens - reasoning,
         "output_reasoning_tokens": reasoning,
     }
     keep = {"input", "output"}
-    return {k: v for k, v in details.items() if v or k in keep} | {"total": usage.total_tokens}
+    return {k: v for k, v in details.items() if v or k in keep} | {"total": total}

@@ -19,7 +19,11 @@ from cost_pipeline.llm.call import CallConfig
 from cost_pipeline.llm.openai_client import OPENAI_CALLS
 from cost_pipeline.llm.recorded_create import RecordedCreate
 from cost_pipeline_tests.llm.conftest import READ_FIELDS, business_metadata, read_generation
-from cost_pipeline_tests.llm.responses_calls import expected_usage, instrumented_openai
+from cost_pipeline_tests.llm.responses_calls import (
+    expected_chat_usage,
+    expected_usage,
+    instrumented_openai,
+)
 
 # One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("llm_recorded_parse")
@@ -70,20 +74,6 @@ def parsed_of(result: Any, api: str) -> tuple[Any, str]:
         message = result.choices[0].message
         return message.parsed, message.content
     return result.output_parsed, result.output_text
-
-
-def expected_chat_usage(usage: Any) -> dict[str, int]:
-    """Chat's usage under Langfuse's keys, like ``expected_usage`` for the Responses API."""
-    cached = usage.prompt_tokens_details.cached_tokens
-    reasoning = usage.completion_tokens_details.reasoning_tokens
-    details = {
-        "input": usage.prompt_tokens - cached,
-        "input_cached_tokens": cached,
-        "output": usage.completion_tokens - reasoning,
-        "output_reasoning_tokens": reasoning,
-    }
-    keep = {"input", "output"}
-    return {k: v for k, v in details.items() if v or k in keep} | {"total": usage.total_tokens}
 
 
 @APIS

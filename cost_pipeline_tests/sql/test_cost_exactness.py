@@ -2,7 +2,7 @@
 exact decimal arithmetic (Python's Decimal: the sum of tokens x rate per class, rounded half away
 from zero), whichever path the model takes (64-bit pico-USD integers or 128-bit decimals)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
@@ -61,7 +61,7 @@ def priced(
 ) -> list[tuple[Decimal | None, Decimal | None]]:
     con.execute("delete from raw_generations")
     con.execute("delete from model_prices")
-    insert_rates(con, "m", rates)
+    insert_rates(con, "m", rates, days=(DAY, DAY + timedelta(days=1)))
     insert_generations(con, rows)
     got = dict(
         con.execute(

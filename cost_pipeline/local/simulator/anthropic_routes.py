@@ -1,4 +1,5 @@
-"""``POST /anthropic/v1/messages`` (+ ``/count_tokens``): Anthropic Messages, JSON or SSE."""
+"""``POST /anthropic/v1/messages`` (+ ``/count_tokens``): Anthropic Messages, JSON or SSE; a
+JSON schema in ``output_config.format`` (``messages.parse``) is answered with conforming JSON."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cost_pipeline.local.simulator.errors import error_response, request_id
+from cost_pipeline.local.simulator.json_schema import UnsupportedSchema, anthropic_json
 from cost_pipeline.local.simulator.knobs import SimulatorKnobs
 from cost_pipeline.local.simulator.models import answers_without_usage, resolve_model
 from cost_pipeline.local.simulator.prompt_cache import AnthropicCacheUsage, PromptCache
 from cost_pipeline.local.simulator.prompts import anthropic_segments
-from cost_pipeline.local.simulator.reply import Reply, reply_for, request_digest, split_for_stream
+from cost_pipeline.local.simulator.reply import (
+    Reply,
+    reply_for,
+    request_digest,
+    split_for_stream,
+    structured_reply,
+)
 from cost_pipeline.local.simulator.request_checks import accept
 from cost_pipeline.local.simulator.sse import event_lines, stream_response
 from cost_pipeline.local.simulator.tokens import tokens_for_chars
@@ -44,17 +52,21 @@ def _invalid(body: dict[str, Any], need_max_tokens: bool = True) -> str | None:
     return None
 
 
-def _answer(body: dict[str, Any], model: str, prompt_key: str) -> Answer:
+def _answer(body: dict[str, Any], model: str, prompt_key: str, json_text: str | None) -> Answer:
+    """``json_text``: the structured-outputs answer, cut by the token cap like the words."""
+    digest = request_digest("anthropic", model, prompt_key)
+
+    def reply(cap: int | None) -> Reply:
+        return reply_for(digest, cap) if json_text is None else structured_reply(json_text, cap)
+
     max_tokens: int = body["max_tokens"]
     thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
     thinking_on = thinking.get("type") in ("enabled", "adaptive")
-    draft = reply_for(request_digest("anthropic", model, prompt_key), None)
     thinking_tokens = 0
     if thinking_on:
         budget = thinking.get("budget_tokens") or DEFAULT_THINKING_BUDGET
-        thinking_tokens = max(0, min(budget, 3 * draft.tokens + 16, max_tokens - 1))
-    reply = reply_for(request_digest("anthropic", model, prompt_key), max_tokens - thinking_tokens)
-    return Answer(reply=reply, thinking_tokens=thinking_tokens)
+        thinking_tokens = max(0, min(budget, 3 * reply(None).tokens + 16, max_tokens - 1))
+    return Answer(reply=reply(max_tokens - thinking_tokens), thinking_tokens=thinking_tokens)
 
 
 def _web_searches(body: dict[str, Any]) -> int:
@@ -102,12 +114,16 @@ class AnthropicMessages:
         problem = _invalid(body)
         if problem:
             return error_response("anthropic", 400, problem)
+        try:
+            json_text = anthropic_json(body)
+        except UnsupportedSchema as exc:
+            return error_response("anthropic", 400, f"output_config.format.schema: {exc}")
         model = resolve_model(body["model"])
         segments = anthropic_segments(body)
         prompt_key = "".join(segment.text for segment in segments)
         total = tokens_for_chars(len(prompt_key))
         cache = self._cache.anthropic_usage(f"anthropic:{model}", segments)
-        answer = _answer(body, model, prompt_key)
+        answer = _answer(body, model, prompt_key, json_text)
         usage = None
         if not (accepted.no_usage or answers_without_usage(body["model"])):
             usage = _usage(total - cache.read - cache.created, cache, answer, _web_searches(body))

@@ -1,10 +1,10 @@
 """Structured outputs: the JSON answer to a request that asks for a JSON schema.
 
-The openai SDK's ``parse`` helpers send a pydantic model as a strict JSON schema
-(``response_format`` on chat, ``text.format`` on the Responses API) and validate the answer
-against the model, so the simulator must answer with JSON that conforms. The value is built
-from the schema alone (no randomness): every required property, one item per array, the first
-enum value. A schema it cannot follow is refused with a 400, as the real API refuses schemas
+The SDKs' ``parse`` helpers send a pydantic model as a JSON schema (openai: ``response_format``
+on chat, ``text.format`` on the Responses API; anthropic: ``output_config.format``) and validate
+the answer against the model, so the simulator must answer with JSON that conforms. The value is
+built from the schema alone (no randomness): every required property, one item per array, the
+first enum value. A schema it cannot follow is refused with a 400, as the real API refuses schemas
 outside what structured outputs support, rather than answered with JSON that would not validate.
 """
 
@@ -64,6 +64,16 @@ def openai_reply(
     except UnsupportedSchema as exc:
         where = "text.format" if responses_api else "response_format"
         return error_response("openai", 400, f"Invalid schema for {where} '{name}': {exc}.")
+
+
+def anthropic_json(body: dict[str, Any]) -> str | None:
+    """The JSON answer when an Anthropic request asks for a JSON schema in
+    ``output_config.format``, else None; raises UnsupportedSchema."""
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    return conforming_json(fmt.get("schema"))
 
 
 def conforming_json(schema: Any) -> str:

@@ -1,5 +1,6 @@
 """Structured outputs: JSON that conforms to the schema the request carries, generated from the
-schema alone, checked with the real openai SDK's ``parse`` helpers against the simulator."""
+schema alone, checked with the real openai and anthropic SDKs' ``parse`` helpers against the
+simulator."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import json
 import re
 from typing import Literal
 
+import anthropic
 import openai
+import pydantic
 import pytest
+from anthropic.lib._parse._transform import cached_json_schema, transform_schema
 from openai.lib._pydantic import to_strict_json_schema
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from cost_pipeline.local.simulator.json_schema import UnsupportedSchema, conforming_json
 from cost_pipeline.local.simulator.tokens import count_tokens
@@ -156,3 +160,66 @@ def test_unsupported_schema_is_a_400_naming_the_format(client, api):
         else:
             fmt = {"type": "json_schema", "name": "Odd", "schema": schema}
             client.responses.create(model="gpt-4o-mini", input="x", text={"format": fmt})
+
+
+@pytest.fixture(scope="module")
+def claude(simulator):
+    return anthropic.Anthropic(
+        base_url=simulator.anthropic_base_url, api_key="sk-ant-test", max_retries=0
+    )
+
+
+def anthropic_schema(model: type) -> dict:
+    """The schema exactly as anthropic's ``messages.parse`` sends it in ``output_config``."""
+    return transform_schema(cached_json_schema(TypeAdapter(model)))
+
+
+CLAUDE = "claude-haiku-4-5"
+SOLVE = [{"role": "user", "content": "Solve it."}]
+
+
+@pytest.mark.parametrize("thinking", [False, True], ids=["plain", "thinking"])
+def test_anthropic_parse_gets_a_conforming_answer_counted_like_any_answer(claude, thinking):
+    extra = {"thinking": {"type": "enabled", "budget_tokens": 1024}} if thinking else {}
+    message = claude.messages.parse(
+        model=CLAUDE, max_tokens=2048, messages=SOLVE, output_format=Answer, **extra
+    )
+    text = message.content[-1].text
+    assert isinstance(message.parsed_output, Answer) and message.parsed_output.final == "simulated"
+    assert text == conforming_json(anthropic_schema(Answer))
+    assert message.stop_reason == "end_turn"
+    assert message.usage.input_tokens == count_tokens("user: Solve it.\n")
+    thinking_tokens = message.usage.output_tokens - count_tokens(text)
+    assert (thinking_tokens > 0) == thinking  # thinking comes on top of the JSON
+
+
+def test_anthropic_stream_with_a_format_streams_the_conforming_json(claude):
+    with claude.messages.stream(
+        model=CLAUDE, max_tokens=512, messages=SOLVE, output_format=Answer
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == conforming_json(anthropic_schema(Answer))
+    assert final.usage.output_tokens == count_tokens(text)
+
+
+def test_anthropic_cap_below_the_json_cuts_it_and_the_sdk_refuses_to_parse(claude):
+    with pytest.raises(pydantic.ValidationError):
+        claude.messages.parse(model=CLAUDE, max_tokens=5, messages=SOLVE, output_format=Answer)
+    # The same request made with create: the cut answer the SDK was handed, billed as usual.
+    fmt = {"type": "json_schema", "schema": anthropic_schema(Answer)}
+    message = claude.messages.create(
+        model=CLAUDE, max_tokens=5, messages=SOLVE, output_config={"format": fmt}
+    )
+    assert message.stop_reason == "max_tokens" and message.usage.output_tokens == 5
+    assert conforming_json(anthropic_schema(Answer)).startswith(message.content[0].text)
+
+
+def test_anthropic_unsupported_schema_is_a_400_naming_the_field(claude):
+    schema = {"type": "object", "properties": {"a": {"type": "tuple"}}, "required": ["a"]}
+    fmt = {"type": "json_schema", "schema": schema}
+    expected = re.escape("output_config.format.schema: type 'tuple' is not supported")
+    with pytest.raises(anthropic.BadRequestError, match=expected):
+        claude.messages.create(
+            model=CLAUDE, max_tokens=64, messages=SOLVE, output_config={"format": fmt}
+        )

@@ -1,9 +1,15 @@
-"""``instrument(Anthropic())``: ``messages.create`` / ``messages.stream`` recorded, everything
-else untouched."""
+"""``instrument(Anthropic())``: ``messages.create`` / ``messages.stream`` / ``messages.parse``
+recorded, everything else untouched."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+# Private, but the very wrappers the SDK builds its own ``with_raw_response`` methods with.
+from anthropic._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+from anthropic.resources.messages import AsyncMessages
+from anthropic.types import Message
 
 from cost_pipeline.llm.anthropic_mapping import (
     AnthropicStreamState,
@@ -18,6 +24,16 @@ from cost_pipeline.llm.passthrough import InstrumentedClient
 from cost_pipeline.llm.recorded_create import AsyncRecordedCreate, ProviderCalls, RecordedCreate
 from cost_pipeline.llm.usage import from_anthropic
 
+
+def raw_parse(messages: Any) -> Callable[..., Any]:
+    """``messages.parse`` answering with the raw response, which the SDK does not offer (its
+    ``with_raw_response`` has no ``parse``): when parsing a billed answer fails, its usage is
+    still in the body."""
+    if isinstance(messages, AsyncMessages):
+        return async_to_raw_response_wrapper(messages.parse)
+    return to_raw_response_wrapper(messages.parse)
+
+
 ANTHROPIC_CALLS = ProviderCalls(
     spec_for=spec_for,
     usage_of=from_anthropic,
@@ -26,6 +42,9 @@ ANTHROPIC_CALLS = ProviderCalls(
     new_stream_state=lambda _asked_for_usage: AnthropicStreamState(),
     snapshot=anthropic_snapshot,
     price_context_of=price_context,
+    # construct: the body as sent, not validated (a failed parse may come with odd content).
+    response_from_json=lambda body: Message.construct(**body),
+    raw_parse=raw_parse,
 )
 
 

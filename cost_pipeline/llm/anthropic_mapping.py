@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_origin
 
 from cost_pipeline.llm.call import CallSpec, model_parameters
 from cost_pipeline.llm.pricing import PriceContext
@@ -17,7 +17,17 @@ PARAMETERS = (
     "thinking",
     "service_tier",
     "tool_choice",
+    "output_config",
+    "output_format",
 )
+
+
+def format_name(output_format: Any) -> Any:
+    """``parse(output_format=City)`` is recorded as ``City``, not as the class's repr (the SDK
+    sends the type's JSON schema), ``list[City]`` as that text; anything else as it is."""
+    if isinstance(output_format, type):
+        return output_format.__name__
+    return str(output_format) if get_origin(output_format) is not None else output_format
 
 
 def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
@@ -25,6 +35,8 @@ def spec_for(kwargs: Mapping[str, Any]) -> CallSpec:
     system = kwargs.get("system")
     if isinstance(system, str | list) and system:
         messages = [{"role": "system", "content": system}, *messages]
+    if "output_format" in kwargs:
+        kwargs = {**kwargs, "output_format": format_name(kwargs["output_format"])}
     return CallSpec(
         provider="anthropic",
         requested_model=str(kwargs.get("model")),

@@ -4,6 +4,7 @@ described by a ``ProviderCalls``."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ def _standard_price(_response: Any) -> PriceContext:
     return ()
 
 
+def _with_raw_response_parse(resource: Any) -> Callable[..., Any]:
+    return resource.with_raw_response.parse
+
+
 @dataclass(frozen=True)
 class ProviderCalls:
     spec_for: Callable[[Mapping[str, Any]], CallSpec]
@@ -39,6 +44,9 @@ class ProviderCalls:
     # The raw JSON body -> the (unparsed) response, for a ``parse`` call whose HTTP call succeeded
     # but whose SDK-side parsing failed. None: ``parse`` passes through unrecorded.
     response_from_json: Callable[[Any], Any] | None = None
+    # The resource -> its ``parse`` answering with the SDK's raw response (body read, the SDK's
+    # parsing left to the response's ``parse()``).
+    raw_parse: Callable[[Any], Callable[..., Any]] = _with_raw_response_parse
 
 
 class RecordedCreate(Passthrough):
@@ -65,7 +73,7 @@ class RecordedCreate(Passthrough):
             return self._inner.parse(**kwargs)  # AttributeError where the SDK has none
         # Through the raw response: when the SDK's parsing of a billed answer fails (cut by a
         # token cap, not matching the model), its usage is still in the body.
-        request = self._inner.with_raw_response.parse
+        request = self._provider.raw_parse(self._inner)
         with start_call(
             self._config, self._provider.spec_for(kwargs), self._provider.usage_of
         ) as active:
@@ -146,7 +154,7 @@ class AsyncRecordedCreate(RecordedCreate):
     async def parse(self, **kwargs: Any) -> Any:  # type: ignore[override]
         if self._provider.response_from_json is None:
             return await self._inner.parse(**kwargs)
-        request = self._inner.with_raw_response.parse
+        request = self._provider.raw_parse(self._inner)
         with start_call(
             self._config, self._provider.spec_for(kwargs), self._provider.usage_of
         ) as active:
@@ -155,4 +163,12 @@ class AsyncRecordedCreate(RecordedCreate):
             except BaseException as exc:
                 active.fail(exc)
                 raise
-            return self._parsed(active, raw)  # the raw response's body is already read
+            try:
+                result = raw.parse()
+                # openai's async raw response parses at once, anthropic's in a coroutine.
+                if inspect.isawaitable(result):
+                    result = await result
+            except BaseException as exc:
+                self._billed_failure(active, raw, exc)  # the body is already read
+                raise
+            return self._succeed(active, result)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-# Private, but the very wrappers the SDK builds its own ``with_raw_response`` methods with.
-from anthropic._response import async_to_raw_response_wrapper, to_raw_response_wrapper
 from anthropic.resources.messages import AsyncMessages
 from anthropic.types import Message
 
@@ -23,6 +21,14 @@ from cost_pipeline.llm.helper_streams import anthropic_snapshot
 from cost_pipeline.llm.passthrough import InstrumentedClient
 from cost_pipeline.llm.recorded_create import AsyncRecordedCreate, ProviderCalls, RecordedCreate
 from cost_pipeline.llm.usage import from_anthropic
+
+try:
+    # Private, but the very wrappers the SDK builds its own ``with_raw_response`` methods with.
+    from anthropic._response import async_to_raw_response_wrapper, to_raw_response_wrapper
+
+    PARSE_RECORDABLE = True
+except ImportError:  # an SDK that moved them: parse passes through unrecorded, create still works
+    PARSE_RECORDABLE = False
 
 
 def raw_parse(messages: Any) -> Callable[..., Any]:
@@ -43,7 +49,7 @@ ANTHROPIC_CALLS = ProviderCalls(
     snapshot=anthropic_snapshot,
     price_context_of=price_context,
     # construct: the body as sent, not validated (a failed parse may come with odd content).
-    response_from_json=lambda body: Message.construct(**body),
+    response_from_json=(lambda body: Message.construct(**body)) if PARSE_RECORDABLE else None,
     raw_parse=raw_parse,
 )
 

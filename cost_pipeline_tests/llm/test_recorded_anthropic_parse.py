@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -192,3 +194,17 @@ def test_the_output_format_is_recorded_by_name_not_as_a_class_repr(output_format
     parameters = spec_for(kwargs).model_parameters
     assert parameters.get("output_format") == recorded_as
     json.dumps(parameters)  # Langfuse gets them as JSON
+
+
+def test_an_sdk_without_the_raw_response_wrappers_still_imports_and_passes_parse_through():
+    # The wrappers are private to the SDK: one that moves them must not break instrument().
+    probe = (
+        "import anthropic._response as r\n"
+        "del r.to_raw_response_wrapper\n"
+        "from cost_pipeline.llm import anthropic_client as c\n"
+        "assert not c.PARSE_RECORDABLE and c.ANTHROPIC_CALLS.response_from_json is None\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]

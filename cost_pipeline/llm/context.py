@@ -8,6 +8,7 @@ the v2 observations API and Langfuse's UI both see them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,7 +18,9 @@ from typing import Any
 
 from cost_pipeline import settings
 
-# Langfuse rejects trace metadata values longer than this (propagate_attributes).
+# propagate_attributes drops (with a warning per call) a value longer than this. Langfuse 5
+# measures metadata values JSON-encoded (quotes and escapes count), Langfuse 4 as they are; tags
+# are measured whole, so ``feature:<value>`` must fit too.
 MAX_VALUE_CHARS = 200
 _RESERVED_KEYS = frozenset({"user_id", "session_id", "tags", "trace_name", "name"})
 
@@ -29,6 +32,25 @@ def _text(key: str, value: Any) -> str:
     if len(text) > MAX_VALUE_CHARS:
         raise ValueError(f"context value {key!r} is longer than {MAX_VALUE_CHARS} characters")
     return text
+
+
+def _metadata_text(key: str, value: Any) -> str:
+    text = _text(key, value)
+    encoded = len(json.dumps(text, ensure_ascii=False))  # as langfuse 5 serialises it
+    if encoded > MAX_VALUE_CHARS:
+        raise ValueError(
+            f"context value {key!r} is {encoded} characters JSON-encoded (quotes and escapes "
+            f"included); Langfuse drops trace metadata values over {MAX_VALUE_CHARS}"
+        )
+    return text
+
+
+def _tag_text(key: str, value: str) -> None:
+    if len(tag := f"{key}:{value}") > MAX_VALUE_CHARS:
+        raise ValueError(
+            f"context value {key!r} makes the tag {tag[:20]!r}... {len(tag)} characters long; "
+            f"Langfuse drops tags over {MAX_VALUE_CHARS}"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,10 @@ class CallContext:
         if isinstance(tags, str):  # tags="beta" means one tag, not four letters
             tags = (tags,)
         values = {keys.feature: feature, keys.team: team, **metadata}
-        attributes = {k: _text(k, v) for k, v in values.items() if v is not None}
+        attributes = {k: _metadata_text(k, v) for k, v in values.items() if v is not None}
+        for key in (keys.feature, keys.team):  # trace_tags() makes them "<key>:<value>" tags
+            if key in attributes:
+                _tag_text(key, attributes[key])
         return cls(
             user_id=_text("user_id", user_id) if user_id is not None else None,
             session_id=_text("session_id", session_id) if session_id is not None else None,
@@ -117,7 +142,8 @@ def track(**context: Any) -> Iterator[CallContext]:
     """Add business context to instrumented calls made inside the block.
 
     Accepts ``feature``, ``team``, ``user_id``, ``session_id``, ``trace_name``, ``name``,
-    ``tags`` and any extra metadata keys (str / number / bool values, at most 200 characters).
+    ``tags`` and any extra metadata keys (str / number / bool values, at most 200 characters
+    JSON-encoded; feature and team also as a ``<key>:<value>`` tag).
     """
     merged = current_context().merged(CallContext.build(**context))
     token = _current.set(merged)

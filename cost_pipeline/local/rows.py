@@ -89,6 +89,14 @@ def _metric(given: Any, details: Any, needle: str) -> int | float | None:
 _NO_METADATA = object()
 
 
+def _is_root(declared: Any, parent: Any) -> int:
+    """A logical root as the observation says (an app root may keep a physical parent); an
+    observation that does not say is a root when it has no parent."""
+    if type(declared) is bool:
+        return 1 if declared else 0
+    return 0 if parent else 1
+
+
 def build_row(
     obs: dict[str, Any],
     *,
@@ -148,7 +156,7 @@ def row_from_groups(
         _text(basic.get("version")),
         _text(basic.get("environment")),
         _text(parent) or None,
-        0 if parent else 1,
+        _is_root(basic.get("isRootObservation"), parent),
         _text(trace_context.get("release")),
         _text(trace_context.get("traceName")),
         orjson.dumps(tags).decode() if type(tags) is list else None,

@@ -132,10 +132,10 @@ def map_span(
     get = attrs.get
     resource = span.resource
     start_ms, end_ms = _times_ms(span, ingested_ms)
-    is_root = span.parent_span_id is None or str(get("langfuse.internal.as_root")) in (
-        "true",
-        "True",
-    )
+    is_trace_root = span.parent_span_id is None or _flag(get("langfuse.internal.as_root"))
+    # A logical root: the trace's root, or the span the SDK marked as its app's root, which may
+    # keep its physical parent (a span of another instrumentation, e.g. a web framework's).
+    is_root = is_trace_root or _flag(get("langfuse.internal.is_app_root"))
     kind = observation_type(attrs, span.scope.name, span.scope.version)
     model = first_text(attrs, MODEL_KEYS)
     match = match_model(model)
@@ -153,7 +153,7 @@ def map_span(
             "startTime": iso_ms(start_ms),
             "endTime": iso_ms(end_ms),
             "projectId": PROJECT_ID,
-            "parentObservationId": None if is_root else span.parent_span_id,
+            "parentObservationId": None if is_trace_root else span.parent_span_id,
             "type": kind,
         },
         "basic": {
@@ -200,7 +200,7 @@ def map_span(
             "release": _text(get("langfuse.release"))
             or _text(resource.get("langfuse.release"))
             or "",
-            "traceName": _text(get("langfuse.trace.name")) or (span.name if is_root else ""),
+            "traceName": _text(get("langfuse.trace.name")) or (span.name if is_trace_root else ""),
         },
         "metrics": {
             "latency": (end_ms - start_ms) / 1000,
@@ -231,6 +231,10 @@ def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return value if type(value) is str else str(value)
+
+
+def _flag(value: Any) -> bool:
+    return str(value) in ("true", "True")
 
 
 def _first_value(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

@@ -49,6 +49,23 @@ def test_ids_hex_times_floored_to_ms_and_root_detection(api):
     assert rows[child.id_hex]["latency"] == 0.0
 
 
+def test_an_app_root_is_a_root_observation_that_keeps_its_physical_parent(api):
+    # The SDK marks its first span inside another instrumentation's span (not exported) as the
+    # app's root: Langfuse lists it as a root and keeps the parent id (OpenAPI ObservationV2).
+    app_root = generation("app-root", **{"langfuse.internal.is_app_root": True})
+    app_root.parent_span_id = bytes(range(1, 9))
+    child = generation("child")
+    child.trace_id, child.parent_span_id = app_root.trace_id, app_root.span_id
+    assert post_protobuf(api, [app_root, child]).status_code == 200
+    rows = read_trace(api, app_root.trace_hex)
+    assert rows[app_root.id_hex]["isRootObservation"] is True
+    assert rows[app_root.id_hex]["parentObservationId"] == app_root.parent_span_id.hex()
+    assert rows[child.id_hex]["isRootObservation"] is False
+    params = {"traceId": app_root.trace_hex, "isRootObservation": "true"}
+    listed = api.get("/api/public/v2/observations", params=params).json()["data"]
+    assert [row["id"] for row in listed] == [app_root.id_hex]
+
+
 def test_trace_attributes_environment_release_version_level(api):
     span = generation(
         **{

@@ -27,6 +27,7 @@ class ServerStartError(RuntimeError):
 @dataclass(frozen=True)
 class RunningServer:
     base_url: str
+    port: int
     data_dir: Path
     log_path: Path
     pid: int
@@ -42,15 +43,36 @@ class RunningServer:
         }
 
 
+@dataclass(frozen=True)
+class ServerProcess:
+    """One serve-local process we started, and where its own output begins in the shared log."""
+
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    log_path: Path
+    log_offset: int
+
+    def output(self, lines: int = 20) -> str:
+        """The last ``lines`` lines this process wrote (not an earlier start's)."""
+        return _tail(self.log_path, self.log_offset, lines)
+
+
 @contextmanager
 def serve_local(
     data_dir: Path, *, port: int = 0, host: str = "127.0.0.1"
 ) -> Iterator[RunningServer]:
     """Start ``cost-pipeline serve-local`` and yield once it listens; stop it on exit."""
+    spawned = spawn_server(data_dir, port=port, host=host)
+    try:
+        yield wait_until_listening(spawned)
+    finally:
+        stop_server(spawned.process)
+
+
+def spawn_server(data_dir: Path, *, port: int = 0, host: str = "127.0.0.1") -> ServerProcess:
+    """Start the process without waiting for it: whoever restarts it must be able to stop it
+    while it is still starting."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    # Not deleted first: it may belong to a server still running on this data dir, and a stale
-    # one cannot fool the wait, which looks for this process's pid in it.
-    runtime_file = data_dir / "serve-local.json"
     log_path = data_dir / "serve-local.log"
     env = {
         **os.environ,
@@ -67,32 +89,32 @@ def serve_local(
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    try:
-        yield _wait_until_listening(process, runtime_file, log_path, start_offset, data_dir)
-    finally:
-        _stop(process)
+    return ServerProcess(process, data_dir, log_path, start_offset)
 
 
-def _wait_until_listening(
-    process: subprocess.Popen[bytes],
-    runtime_file: Path,
-    log_path: Path,
-    start_offset: int,
-    data_dir: Path,
-) -> RunningServer:
+def wait_until_listening(spawned: ServerProcess) -> RunningServer:
+    """Wait for the runtime file that names this process; ServerStartError if it exits first."""
+    # Not deleted before the start: it may belong to a server still running on this data dir,
+    # and a stale one cannot fool the wait, which looks for this process's pid in it.
+    runtime_file = spawned.data_dir / "serve-local.json"
+    process = spawned.process
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = _tail(log_path, start_offset)
+            output = spawned.output()
             raise ServerStartError(f"serve-local exited with code {process.returncode}:\n{output}")
         info = _read_runtime(runtime_file)
         if info and info.get("pid") == process.pid:
             return RunningServer(
-                base_url=info["base_url"], data_dir=data_dir, log_path=log_path, pid=process.pid
+                base_url=info["base_url"],
+                port=info["port"],
+                data_dir=spawned.data_dir,
+                log_path=spawned.log_path,
+                pid=process.pid,
             )
         time.sleep(0.05)
     raise ServerStartError(
-        f"serve-local did not start within {START_TIMEOUT_S:.0f}s:\n{_tail(log_path, start_offset)}"
+        f"serve-local did not start within {START_TIMEOUT_S:.0f}s:\n{spawned.output()}"
     )
 
 
@@ -103,7 +125,7 @@ def _read_runtime(path: Path) -> dict | None:
         return None  # not written yet, or caught mid-write
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)

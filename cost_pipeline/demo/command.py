@@ -21,6 +21,7 @@ from cost_pipeline.demo.dagster_home import (
 from cost_pipeline.demo.environment import patched_environ, run_env
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
 from cost_pipeline.demo.signals import Terminated, default_sigint, sigterm_unwinds
+from cost_pipeline.demo.watchdog import watched_serve_local
 from cost_pipeline.warehouse.resource import WAREHOUSE_RUN_TAG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +112,8 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
     try:
         with (
             sigterm_unwinds(),
-            serve_local(settings.local_data_dir().resolve(), port=port) as server,
+            # Restarted on its port if it dies: the UI's runs were given that URL at start.
+            watched_serve_local(settings.local_data_dir().resolve(), console, port=port) as server,
         ):
             env = {**os.environ, **run_env(home, server, dagster_home)}
             command = dagster_dev_command(ui_host, ui_port)

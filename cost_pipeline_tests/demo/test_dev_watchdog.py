@@ -120,8 +120,13 @@ class Dev:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            # SIGTERM first: dev then stops every serve-local it started, known to us or not.
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
         # serve-local runs in a session of its own: a failed assertion must not leave it behind.
         for pid in self.server_pids:
             if alive(pid):
@@ -156,18 +161,19 @@ def test_killed_serve_local_is_restarted_on_its_port_with_its_keys_and_data(tmp_
 
         os.kill(first["pid"], signal.SIGKILL)
         second = dev.server(other_than=first["pid"])
-        dev.wait_for(lambda: "serve-local is back on" in dev.output(), "the restart message")
+        # What a run started in the UI before the kill sends: its URL, its keys; the same data.
+        assert observation_ids(env) == seeded
+        stats = httpx.get(f"{first['base_url']}/admin/stats", timeout=10,
+                          headers={"x-admin-key": first["admin_key"]})  # fmt: skip
+        assert stats.status_code == 200
+        assert second["base_url"] == first["base_url"]
 
+        dev.wait_for(lambda: "serve-local is back on" in dev.output(), "the restart message")
         text = dev.output()
         stopped = text.index("serve-local stopped unexpectedly (killed by SIGKILL)")
         # The dead server's own last lines follow, then the URL it is back on.
         assert "serve-local listening on" in text[stopped : text.index("serve-local is back on")]
         assert f"serve-local is back on {first['base_url']}" in text
-        assert second["base_url"] == first["base_url"]
-        assert observation_ids(env) == seeded  # the UI's URL and keys, the data from disk
-        stats = httpx.get(f"{second['base_url']}/admin/stats", timeout=10,
-                          headers={"x-admin-key": first["admin_key"]})  # fmt: skip
-        assert stats.status_code == 200
         assert alive(ui["pid"])  # the UI was left alone
 
         os.killpg(dev.process.pid, signal.SIGINT)  # Ctrl-C: we stop it, which is no crash

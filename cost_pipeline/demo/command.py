@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from cost_pipeline import settings
 from cost_pipeline.demo.dagster_home import (
@@ -80,7 +81,7 @@ def demo(days: int) -> None:
     console.print(f"Loaded {outcome.rows_loaded:,} generations from Langfuse.\n")
     print_spend(console, warehouse, window[0], window[-1])
     for failed in outcome.failed_checks:
-        console.print(f"[yellow]check did not pass:[/yellow] {failed}")
+        console.print(f"[yellow]check did not pass:[/yellow] {escape(failed)}")
     print_where_things_are(console, warehouse, Path(export_root))
 
 
@@ -96,14 +97,15 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
     console = Console()
     home = settings.home_dir().resolve()
     dagster_home = ensure_dagster_home(home / "dagster_home")
+    shown_home = escape(str(dagster_home))  # a path is not rich markup, brackets and all
     if not has_pool_limit(dagster_home):
         console.print(
-            f"[yellow]{dagster_home}/dagster.yaml sets no pool limit; add "
+            f"[yellow]{shown_home}/dagster.yaml sets no pool limit; add "
             "'concurrency: {pools: {default_limit: 1}}' so DuckDB writers never overlap.[/yellow]"
         )
     if not has_run_queue_limit(dagster_home):
         console.print(
-            f"[yellow]{dagster_home}/dagster.yaml does not queue the schedule's runs; add "
+            f"[yellow]{shown_home}/dagster.yaml does not queue the schedule's runs; add "
             "'concurrency: {runs: {tag_concurrency_limits: [{key: "
             f"{WAREHOUSE_RUN_TAG}, limit: 1}}]}}}}' so the second nightly run waits in the "
             "queue instead of polling for the pool on a core (README, Schedule and "
@@ -117,7 +119,7 @@ def dev(port: int, ui_host: str, ui_port: int) -> None:
         ):
             env = {**os.environ, **run_env(home, server, dagster_home)}
             command = dagster_dev_command(ui_host, ui_port)
-            console.print(f"serve-local on {server.base_url}; DAGSTER_HOME={dagster_home}")
+            console.print(f"serve-local on {server.base_url}; DAGSTER_HOME={shown_home}")
             console.print(f"Dagster UI: http://{ui_host}:{ui_port}  (Ctrl-C stops both)")
             code = _run_foreground(command, env)
     except ServerStartError as error:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 SPEND_QUERY = (
     "select feature, team, sum(calls) as calls, sum(total_tokens) as tokens, "
@@ -40,7 +42,8 @@ def print_spend(console: Console, warehouse: str, first: date, last: date) -> No
     ]:
         table.add_column(name, justify=justify, no_wrap=True)
     for feature, team, calls, inputs, outputs, cost, unpriced in rows:
-        table.add_row(feature, team, f"{calls:,}", f"{inputs:,}", f"{outputs:,}",
+        # Text, not str: a name like "[beta]" is data, not rich markup.
+        table.add_row(Text(feature), Text(team), f"{calls:,}", f"{inputs:,}", f"{outputs:,}",
                       f"{cost:,.4f}", f"{unpriced:,}")  # fmt: skip
     if rows:
         totals = [sum(row[i] for row in rows) for i in range(2, 7)]
@@ -51,12 +54,13 @@ def print_spend(console: Console, warehouse: str, first: date, last: date) -> No
 
 
 def print_where_things_are(console: Console, warehouse: str, export_root: Path) -> None:
-    console.print(f"\n[bold]Warehouse[/bold] (DuckDB): {warehouse}")
+    console.print(f"\n[bold]Warehouse[/bold] (DuckDB): {escape(warehouse)}")
     console.print("Query it read-only with the duckdb CLI:")
     console.print(
         f"  duckdb -readonly {shlex.quote(warehouse)} -c {shlex.quote(SPEND_QUERY)}",
         soft_wrap=True,
         highlight=False,
+        markup=False,
     )
     console.print("or with Python (no CLI needed):")
     # JSON string literals are valid Python and use double quotes, so the shell quoting stays
@@ -71,13 +75,17 @@ def print_where_things_are(console: Console, warehouse: str, export_root: Path) 
         f"  {uv} run python -c {shlex.quote(python)}  (in the project folder)",
         soft_wrap=True,
         highlight=False,
+        markup=False,
     )
     days = sorted(export_root.glob("spend_by_feature_team/date=*"))
-    console.print(f"\n[bold]Exports[/bold] (CSV + Parquet per day) under {export_root}:")
+    console.print(
+        f"\n[bold]Exports[/bold] (CSV + Parquet per day) under {escape(str(export_root))}:"
+    )
     for folder in days:
         names = sorted(path.suffix.lstrip(".") for path in folder.glob("spend_by_feature_team.*"))
         console.print(
             f"  {folder}/spend_by_feature_team.{{{','.join(names)}}}",
             soft_wrap=True,
             highlight=False,
+            markup=False,
         )

@@ -251,6 +251,13 @@ def start_serve_local(
     return server.start()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow end-to-end tests first. xdist hands out work in collection order, so a long test
+    collected late (the 30-day backfill, 2-3 minutes) ran while the other worker had finished
+    and waited: minutes of one idle core at the end of every `make test`."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept
+
+
 @pytest.fixture
 def serve_local(tmp_path: Path) -> Iterator[LocalServer]:
     with start_serve_local(tmp_path) as server:

@@ -11,8 +11,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from cost_pipeline.local.seed import seed_generations
 from cost_pipeline.sql.project import DEFAULT_ROOT
+
+# Each runs a benchmark end to end in its own processes (Dagster, serve-local): 10-80 s apiece.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,6 +23,7 @@ from rich.console import Console
 from cost_pipeline import settings
 from cost_pipeline.demo.watchdog import watched_serve_local
 from cost_pipeline.local.seed import seed_generations
+from cost_pipeline_tests.demo.processes import alive
 
 pytestmark = pytest.mark.xdist_group("dev_watchdog")
 
@@ -54,14 +55,6 @@ DEV_WITH_STAND_IN_UI = textwrap.dedent(
     command.dev.main(["--port", "0", "--ui-port", "0"], prog_name="cost-pipeline dev")
     """
 )
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def interruptible() -> None:

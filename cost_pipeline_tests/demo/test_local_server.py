@@ -4,21 +4,12 @@ One test, one real server: starting serve-local costs seconds, so the start-fail
 (a second server on the first one's port) runs while the first is up.
 """
 
-import os
-
 import httpx
 import orjson
 import pytest
 
 from cost_pipeline.demo.local_server import ServerStartError, serve_local
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from cost_pipeline_tests.demo.processes import alive
 
 
 def test_server_lifecycle_start_failure_and_stop_after_an_error(tmp_path):

@@ -1,6 +1,5 @@
 """`kill <pid>` of a demo/dev process still stops its background serve-local."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -8,6 +7,8 @@ import textwrap
 import time
 
 import orjson
+
+from cost_pipeline_tests.demo.processes import alive
 
 SCRIPT = textwrap.dedent(
     """
@@ -21,14 +22,6 @@ SCRIPT = textwrap.dedent(
         time.sleep(120)
     """
 )
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_sigterm_unwinds_and_stops_serve_local(tmp_path):

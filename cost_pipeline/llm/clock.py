@@ -6,6 +6,7 @@ now; end and first-token times keep their real distances from the start, so late
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,9 +36,21 @@ class CallClock:
         self.explicit = target is not None
         self.offset_ns = 0 if target is None else _to_ns(target) - now_ns
         self.start_ns = now_ns + self.offset_ns
+        self._ended_ns: int | None = None  # real time; set only on a resumed clock
+
+    def resumed(self, ended_ns: int | None = None) -> CallClock:
+        """This call's clock for a generation opened after the call started (a background
+        response, recorded when it is retrieved finished): the start must then be given
+        explicitly, and ``ended_ns`` (real time, the provider's completion time) is its end."""
+        clock = copy.copy(self)
+        clock.explicit = True
+        if ended_ns is not None:
+            clock._ended_ns = max(ended_ns, self.start_ns - self.offset_ns)  # never before start
+        return clock
 
     def now_ns(self) -> int:
-        return time.time_ns() + self.offset_ns
+        real = time.time_ns() if self._ended_ns is None else self._ended_ns
+        return real + self.offset_ns
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_ns() / 1e9, tz=UTC)

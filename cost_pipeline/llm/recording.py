@@ -10,10 +10,12 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langfuse import LangfuseGeneration, get_client, propagate_attributes
+from opentelemetry import context as otel_context
 
 from cost_pipeline.llm.call import DEFAULT_GENERATION_NAMES, CallConfig, CallSpec, RecordedCall
 from cost_pipeline.llm.clock import CallClock
@@ -185,14 +187,53 @@ class ActiveGeneration:
             )
 
 
+@dataclass(frozen=True)
+class CallStart:
+    """What a call's generation needs from the moment the call started, kept when the
+    generation is opened later (a background response): its business context, its clock and
+    the OpenTelemetry context (parent span) it was made in."""
+
+    context: CallContext
+    clock: CallClock = field(default_factory=CallClock)
+    otel: otel_context.Context = field(default_factory=otel_context.get_current)
+
+
+def call_start(config: CallConfig) -> CallStart:
+    return CallStart(config.context.merged(current_context()))
+
+
 @contextmanager
 def start_call(
-    config: CallConfig, spec: CallSpec, map_usage: UsageMapper
+    config: CallConfig,
+    spec: CallSpec,
+    map_usage: UsageMapper,
+    started: CallStart | None = None,
+    ended_ns: int | None = None,
 ) -> Iterator[ActiveGeneration]:
-    """Open the generation (current inside the block) inside the call's trace attributes."""
-    context = config.context.merged(current_context())
+    """Open the generation (current inside the block) inside the call's trace attributes.
+
+    ``started``: the call started earlier (a background response recorded when retrieved): the
+    generation starts then, under the context of then; it ends at ``ended_ns`` (real time) if
+    given, else when it is ended."""
+    if started is None:
+        yield from _opened(config, spec, map_usage, call_start(config).context, CallClock())
+        return
+    token = otel_context.attach(started.otel)
+    try:
+        clock = started.clock.resumed(ended_ns)
+        yield from _opened(config, spec, map_usage, started.context, clock)
+    finally:
+        otel_context.detach(token)
+
+
+def _opened(
+    config: CallConfig,
+    spec: CallSpec,
+    map_usage: UsageMapper,
+    context: CallContext,
+    clock: CallClock,
+) -> Iterator[ActiveGeneration]:
     langfuse = config.langfuse or get_client()
-    clock = CallClock()
     metadata = {**context.attributes, "provider": spec.provider}
     name = context.generation_name or spec.name or DEFAULT_GENERATION_NAMES[spec.provider]
     with (

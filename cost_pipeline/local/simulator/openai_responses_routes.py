@@ -5,7 +5,8 @@ is ``input_tokens`` / ``output_tokens`` with their details, the answer is a list
 (a reasoning item first for reasoning models), and a stream is named events (``event:`` line,
 ``sequence_number``) that ends in ``response.completed``, in ``response.incomplete`` when
 ``max_output_tokens`` cut the answer, or in ``response.failed`` with the fault header
-``response-failed``. Each of those carries the whole response, usage included.
+``response-failed``. Each of those carries the whole response, usage included. With
+``background: true`` (not streamed) the answer is kept and polled for (openai_background.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cost_pipeline.local.simulator.models import (
     openai_reasoning_tokens,
     resolve_model,
 )
+from cost_pipeline.local.simulator.openai_background import BackgroundResponses
 from cost_pipeline.local.simulator.openai_routes import served_tier
 from cost_pipeline.local.simulator.prompt_cache import PromptCache
 from cost_pipeline.local.simulator.prompts import openai_responses_prompt
@@ -98,6 +100,7 @@ class OpenAIResponses:
     def __init__(self, knobs: SimulatorKnobs, cache: PromptCache) -> None:
         self._knobs = knobs
         self._cache = cache
+        self.background = BackgroundResponses()
 
     async def handle(self, request: Request) -> Response:
         accepted = await accept(request, "openai", self._knobs, (FAILED_FAULT,))
@@ -108,8 +111,10 @@ class OpenAIResponses:
         if problem:
             return error_response("openai", 400, problem)
         failed = accepted.fault == FAILED_FAULT
-        if failed and not body.get("stream"):
-            # Without a stream a model failure is an error status, as from the real API.
+        background = body.get("background") is True and not body.get("stream")
+        if failed and not body.get("stream") and not background:
+            # Without a stream a model failure is an error status, as from the real API (a
+            # background one is polled until it reports ``failed``).
             return error_response("openai", 500, _FAILURE["message"])
         model = resolve_model(body["model"])
         prompt = openai_responses_prompt(body)
@@ -140,6 +145,8 @@ class OpenAIResponses:
         }
         if not (accepted.no_usage or answers_without_usage(body["model"])):
             final["usage"] = _usage(count_tokens(prompt), cached, reply.tokens, reasoning)
+        if background:
+            return self.background.queue(final)
         headers = {"x-request-id": request_id("openai")}
         if body.get("stream"):
             return stream_response(_events(envelope, final), headers)

@@ -21,12 +21,21 @@ def simulator_routes(settings: SimulatorKnobs | None = None) -> list[BaseRoute]:
     """
     active = settings or knobs
     cache = PromptCache()
+    responses = OpenAIResponses(active, cache)
     return [
         Route(
             f"{OPENAI_PREFIX}/chat/completions", OpenAIChat(active, cache).handle, methods=["POST"]
         ),
+        Route(f"{OPENAI_PREFIX}/responses", responses.handle, methods=["POST"]),
         Route(
-            f"{OPENAI_PREFIX}/responses", OpenAIResponses(active, cache).handle, methods=["POST"]
+            f"{OPENAI_PREFIX}/responses/{{response_id}}",
+            responses.background.retrieve,
+            methods=["GET"],
+        ),
+        Route(
+            f"{OPENAI_PREFIX}/responses/{{response_id}}/cancel",
+            responses.background.cancel,
+            methods=["POST"],
         ),
         Route(f"{ANTHROPIC_PREFIX}/v1/messages/count_tokens", count_tokens_route, methods=["POST"]),
         Route(

@@ -1,5 +1,5 @@
 """The real openai SDK's Responses API against the simulator: plain, events, helper, async, cache,
-reasoning, incomplete and failed responses, faults."""
+reasoning, incomplete and failed responses, faults, background responses polled and cancelled."""
 
 from __future__ import annotations
 
@@ -210,3 +210,56 @@ def test_knobs_apply_to_responses(client, knobs):
     started = time.monotonic()
     assert client.responses.create(model="gpt-4o-mini", input="x").usage
     assert time.monotonic() - started >= 0.15
+
+
+def test_background_response_is_queued_then_in_progress_then_completed(client):
+    kwargs = {"model": "gpt-4o-mini", "instructions": "Be brief.", "input": "Say hello."}
+    created = client.responses.create(**kwargs, background=True)
+    assert (created.status, created.usage, created.output, created.background) == (
+        "queued",
+        None,
+        [],
+        True,
+    )
+    polled = [client.responses.retrieve(created.id) for _ in range(3)]
+    assert [r.status for r in polled] == ["in_progress", "completed", "completed"]
+    assert polled[0].usage is None
+    plain = client.responses.create(**kwargs)  # counted as the answer without background
+    for final in polled[1:]:
+        assert final.id == created.id and final.output_text == plain.output_text
+        assert final.usage == plain.usage and final.completed_at is not None
+
+
+def test_background_failure_is_reported_by_retrieve(client):
+    created = client.responses.create(
+        model="gpt-4o-mini", input="x", background=True, extra_headers={FAULT: "response-failed"}
+    )
+    assert created.status == "queued"
+    client.responses.retrieve(created.id)
+    failed = client.responses.retrieve(created.id)
+    assert failed.status == "failed" and failed.error.code == "server_error"
+    assert failed.usage is not None
+
+
+def test_cancel_before_completion_leaves_it_cancelled_without_usage(client):
+    created = client.responses.create(model="gpt-4o-mini", input="x", background=True)
+    cancelled = client.responses.cancel(created.id)
+    assert (cancelled.status, cancelled.usage) == ("cancelled", None)
+    assert client.responses.retrieve(created.id).status == "cancelled"
+    finished = client.responses.create(model="gpt-4o-mini", input="x", background=True)
+    for _ in range(2):
+        client.responses.retrieve(finished.id)
+    assert client.responses.cancel(finished.id).status == "completed"  # too late: unchanged
+
+
+def test_unknown_response_id_is_a_404_in_openais_shape(client):
+    with pytest.raises(openai.NotFoundError) as raised:
+        client.responses.retrieve("resp_nope")
+    assert raised.value.body == {
+        "message": "Response with id 'resp_nope' not found.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    with pytest.raises(openai.NotFoundError):
+        client.responses.cancel("resp_nope")

@@ -6,7 +6,8 @@ prompt cache), and kept; the create returns it ``queued`` without output or usag
 finished (``completed``, ``incomplete`` or ``failed``, with usage and ``completed_at``) on every
 later one, so a client polls deterministically. ``POST .../{id}/cancel`` before it finished
 returns it ``cancelled`` without output or usage (later retrieves too); on a finished one it
-returns it unchanged. Unknown ids answer 404 in OpenAI's error shape.
+returns it unchanged. ``DELETE .../{id}`` forgets it. Unknown ids (plain responses are not
+kept) answer 404 in OpenAI's error shape.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ class BackgroundResponses:
         if self._polls[response_id] == 1:
             return JSONResponse(self._unfinished(response_id, "in_progress"), headers=_headers())
         return JSONResponse(self._finished(response_id), headers=_headers())
+
+    async def delete(self, request: Request) -> JSONResponse:
+        response_id = request.path_params["response_id"]
+        if self._final.pop(response_id, None) is None:
+            return _not_found(response_id)
+        self._polls.pop(response_id, None)
+        body = {"id": response_id, "object": "response", "deleted": True}
+        return JSONResponse(body, headers=_headers())
 
     async def cancel(self, request: Request) -> JSONResponse:
         response_id = request.path_params["response_id"]

@@ -33,6 +33,11 @@ def simulator_routes(settings: SimulatorKnobs | None = None) -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route(
+            f"{OPENAI_PREFIX}/responses/{{response_id}}",
+            responses.background.delete,
+            methods=["DELETE"],
+        ),
+        Route(
             f"{OPENAI_PREFIX}/responses/{{response_id}}/cancel",
             responses.background.cancel,
             methods=["POST"],

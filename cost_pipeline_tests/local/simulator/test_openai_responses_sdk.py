@@ -263,3 +263,12 @@ def test_unknown_response_id_is_a_404_in_openais_shape(client):
     }
     with pytest.raises(openai.NotFoundError):
         client.responses.cancel("resp_nope")
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete("resp_nope")
+
+
+def test_deleted_background_response_is_gone(client):
+    created = client.responses.create(model="gpt-4o-mini", input="x", background=True)
+    client.responses.delete(created.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(created.id)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from openai.types.chat import ChatCompletion
 
+from cost_pipeline.llm.background_responses import PendingResponses
 from cost_pipeline.llm.call import CallConfig
 from cost_pipeline.llm.helper_streams import openai_snapshot
 from cost_pipeline.llm.openai_mapping import (
@@ -45,10 +46,26 @@ class InstrumentedOpenAI(InstrumentedClient):
     """An ``OpenAI`` / ``AsyncOpenAI`` client whose chat completions and responses are recorded
     in Langfuse."""
 
-    def __init__(self, client: Any, config: CallConfig, *, is_async: bool) -> None:
+    def __init__(
+        self,
+        client: Any,
+        config: CallConfig,
+        *,
+        is_async: bool,
+        pending: PendingResponses | None = None,
+    ) -> None:
         super().__init__(client, config, is_async=is_async)
         completions_class = AsyncRecordedCreate if is_async else RecordedCreate
         completions = completions_class(client.chat.completions, config, OPENAI_CALLS)
         self.chat = _Chat(client.chat, completions)
         responses_class = AsyncRecordedResponses if is_async else RecordedResponses
-        self.responses = responses_class(client.responses, config)
+        self.responses = responses_class(client.responses, config, pending)
+
+    def with_options(self, **options: Any) -> Self:
+        """Still instrumented, and sharing the background responses pending here: a response
+        created through one may be polled through the other."""
+        options_client = self._inner.with_options(**options)
+        pending = self.responses.background.pending
+        return type(self)(options_client, self._config, is_async=self._is_async, pending=pending)
+
+    copy = with_options

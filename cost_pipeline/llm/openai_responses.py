@@ -1,5 +1,6 @@
 """``client.responses``: ``create`` (plain or ``stream=True``), ``parse`` and the ``stream(...)``
-helper recorded; ``retrieve``, ``delete``, ``input_items`` and the rest pass through.
+helper recorded; ``create(background=True)`` recorded when ``retrieve`` / ``cancel`` return it
+finished (background_responses.py); ``delete``, ``input_items`` and the rest pass through.
 
 The SDK's Responses stream helper exposes no snapshot to read when its block ends (the chat
 helper's way, helper_streams.py), and what ``response.failed`` / ``response.incomplete`` report
@@ -16,6 +17,11 @@ from typing import Any
 
 from openai.types.responses import Response
 
+from cost_pipeline.llm.background_responses import (
+    BackgroundRecorder,
+    PendingResponses,
+    is_background,
+)
 from cost_pipeline.llm.openai_responses_mapping import (
     ResponsesStreamState,
     output_of,
@@ -101,8 +107,31 @@ def _creates_a_response(kwargs: dict[str, Any]) -> bool:
 
 
 class RecordedResponses(RecordedCreate):
-    def __init__(self, inner: Any, config: Any) -> None:
+    def __init__(self, inner: Any, config: Any, pending: PendingResponses | None = None) -> None:
         super().__init__(inner, config, RESPONSES_CALLS)
+        self.background = BackgroundRecorder(config, RESPONSES_CALLS, pending or PendingResponses())
+
+    def create(self, **kwargs: Any) -> Any:
+        if not is_background(kwargs):
+            return super().create(**kwargs)
+        pending = self.background.start(kwargs)
+        try:
+            response = self._inner.create(**kwargs)
+        except BaseException as exc:
+            self.background.create_failed(pending, exc)
+            raise
+        self.background.created(pending, response)
+        return response
+
+    def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._inner.retrieve(*args, **kwargs)
+        self.background.seen(response)
+        return response
+
+    def cancel(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._inner.cancel(*args, **kwargs)
+        self.background.seen(response)
+        return response
 
     def stream(self, **kwargs: Any) -> Any:
         if not _creates_a_response(kwargs):
@@ -111,7 +140,30 @@ class RecordedResponses(RecordedCreate):
 
 
 class AsyncRecordedResponses(AsyncRecordedCreate):
-    def __init__(self, inner: Any, config: Any) -> None:
+    def __init__(self, inner: Any, config: Any, pending: PendingResponses | None = None) -> None:
         super().__init__(inner, config, RESPONSES_CALLS)
+        self.background = BackgroundRecorder(config, RESPONSES_CALLS, pending or PendingResponses())
+
+    async def create(self, **kwargs: Any) -> Any:
+        if not is_background(kwargs):
+            return await super().create(**kwargs)
+        pending = self.background.start(kwargs)
+        try:
+            response = await self._inner.create(**kwargs)
+        except BaseException as exc:
+            self.background.create_failed(pending, exc)
+            raise
+        self.background.created(pending, response)
+        return response
+
+    async def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+        response = await self._inner.retrieve(*args, **kwargs)
+        self.background.seen(response)
+        return response
+
+    async def cancel(self, *args: Any, **kwargs: Any) -> Any:
+        response = await self._inner.cancel(*args, **kwargs)
+        self.background.seen(response)
+        return response
 
     stream = RecordedResponses.stream

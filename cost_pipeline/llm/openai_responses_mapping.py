@@ -18,6 +18,7 @@ from cost_pipeline.llm.pricing import PriceContext
 GENERATION_NAME = "openai.responses"
 
 PARAMETERS = (
+    "background",
     "temperature",
     "top_p",
     "max_output_tokens",

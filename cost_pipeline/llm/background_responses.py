@@ -19,6 +19,7 @@ from typing import Any
 
 from cost_pipeline.llm.call import CallConfig, CallSpec
 from cost_pipeline.llm.openai_responses_mapping import failure_of
+from cost_pipeline.llm.recorded_create import ProviderCalls
 from cost_pipeline.llm.recording import CallStart, call_start, start_call
 
 logger = logging.getLogger("cost_pipeline.llm")
@@ -74,9 +75,9 @@ class PendingResponses:
 class BackgroundRecorder:
     """What ``responses.create(background=True)`` / ``retrieve`` / ``cancel`` record."""
 
-    def __init__(self, config: CallConfig, calls: Any, pending: PendingResponses) -> None:
+    def __init__(self, config: CallConfig, calls: ProviderCalls, pending: PendingResponses) -> None:
         self._config = config
-        self._calls = calls  # the Responses ProviderCalls
+        self._calls = calls
         self.pending = pending
 
     def start(self, kwargs: Mapping[str, Any]) -> PendingResponse:

@@ -118,7 +118,7 @@ class BackgroundRecorder:
         with self._open(pending, ended_ns) as active:
             active.succeed(
                 model=getattr(response, "model", None),
-                usage=getattr(response, "usage", None),
+                usage=self._calls.usage_in(response),
                 output=self._calls.output_of(response),
                 price_context=self._calls.price_context_of(response),
                 failure=failure,

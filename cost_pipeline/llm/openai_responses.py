@@ -24,17 +24,19 @@ from cost_pipeline.llm.background_responses import (
 )
 from cost_pipeline.llm.openai_responses_mapping import (
     ResponsesStreamState,
+    billed,
     output_of,
     price_context,
     spec_for,
 )
 from cost_pipeline.llm.passthrough import Passthrough
 from cost_pipeline.llm.recorded_create import AsyncRecordedCreate, ProviderCalls, RecordedCreate
-from cost_pipeline.llm.usage import from_openai_responses
+from cost_pipeline.llm.usage import from_openai_response
 
 RESPONSES_CALLS = ProviderCalls(
     spec_for=spec_for,
-    usage_of=from_openai_responses,
+    usage_of=from_openai_response,
+    usage_in=billed,
     output_of=output_of,
     new_stream_state=ResponsesStreamState,
     snapshot=lambda _stream: None,  # unused: stream() below records the helper's raw events

@@ -73,6 +73,12 @@ def output_of(response: Any) -> Any:
     return output
 
 
+def billed(response: Any) -> Any:
+    """What ``from_openai_response`` prices: the whole response, as its web searches are output
+    items beside the usage; None when it carries no usage (so the call is flagged as such)."""
+    return response if getattr(response, "usage", None) is not None else None
+
+
 def failure_of(error: Any) -> str:
     """``response.failed``'s error (or an ``error`` event) as the status message."""
     code = getattr(error, "code", None)
@@ -115,7 +121,7 @@ class ResponsesStreamState:
         return self._model
 
     def usage(self) -> Any:
-        return getattr(self._final, "usage", None)
+        return billed(self._final)
 
     def price_context(self) -> PriceContext:
         return self._price_context

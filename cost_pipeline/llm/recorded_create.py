@@ -26,6 +26,10 @@ def _standard_price(_response: Any) -> PriceContext:
     return ()
 
 
+def _usage_field(response: Any) -> Any:
+    return getattr(response, "usage", None)
+
+
 def _with_raw_response_parse(resource: Any) -> Callable[..., Any]:
     return resource.with_raw_response.parse
 
@@ -33,7 +37,7 @@ def _with_raw_response_parse(resource: Any) -> Callable[..., Any]:
 @dataclass(frozen=True)
 class ProviderCalls:
     spec_for: Callable[[Mapping[str, Any]], CallSpec]
-    usage_of: Callable[..., Any]  # the provider's usage object -> Langfuse usage keys
+    usage_of: Callable[..., Any]  # what usage_in returns -> Langfuse usage keys
     output_of: Callable[[Any], Any]
     new_stream_state: Callable[[bool], Any]  # (caller asked for the usage chunk) -> state
     snapshot: Callable[[Any], Snapshot | None]  # a stream helper's final message
@@ -47,6 +51,9 @@ class ProviderCalls:
     # The resource -> its ``parse`` answering with the SDK's raw response (body read, the SDK's
     # parsing left to the response's ``parse()``).
     raw_parse: Callable[[Any], Callable[..., Any]] = _with_raw_response_parse
+    # The response -> what usage_of reads (None: no usage). Its usage object, unless the bill
+    # needs more of the response (the Responses API's web searches are output items).
+    usage_in: Callable[[Any], Any] = _usage_field
 
 
 class RecordedCreate(Passthrough):
@@ -105,7 +112,7 @@ class RecordedCreate(Passthrough):
         output = self._provider.output_of(result)
         active.succeed(
             model=result.model,
-            usage=result.usage,
+            usage=self._provider.usage_in(result),
             output=output,
             price_context=self._provider.price_context_of(result),
         )
@@ -130,7 +137,7 @@ class RecordedCreate(Passthrough):
             output = self._provider.output_of(response) if response is not None else None
         active.succeed(
             model=getattr(response, "model", None),
-            usage=getattr(response, "usage", None),
+            usage=self._provider.usage_in(response),
             output=output,
             price_context=self._provider.price_context_of(response) if response else (),
             failure=status_message_for(exc),

@@ -10,6 +10,7 @@ Predicted-output tokens stay inside output (OpenAI bills them as output).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cost_pipeline.llm.pricing import TokenUsage
@@ -87,6 +88,25 @@ def from_openai_responses(usage: Any) -> TokenUsage | None:
         ),
         "OpenAI Responses",
     )
+
+
+def web_search_calls(response: Any) -> int:
+    """The Responses API's built-in web search calls: one ``web_search_call`` output item each.
+
+    Every item counts, whatever its status: neither OpenAI's SDK types nor its pricing say a
+    ``failed`` (or ``incomplete``) search is not billed, and under-counting a billed call is the
+    error this pipeline exists to avoid."""
+    items = _field(response, "output") or []
+    return sum(1 for item in items if _field(item, "type") == "web_search_call")
+
+
+def from_openai_response(response: Any) -> TokenUsage | None:
+    """A whole Responses API response -> its tokens plus its web searches, billed per call on
+    top of the tokens; they are counted from ``output``, not reported in ``usage``."""
+    tokens = from_openai_responses(_field(response, "usage"))
+    if tokens is None:
+        return None
+    return replace(tokens, web_searches=web_search_calls(response))
 
 
 def from_anthropic(usage: Any) -> TokenUsage | None:

@@ -92,6 +92,31 @@ def _envelope(body: dict[str, Any], model: str, cap: int | None, effort: Any) ->
     }
 
 
+# The built-in web search tools (the SDK's ``WebSearchToolParam`` / ``WebSearchPreviewToolParam``).
+_WEB_SEARCH_TOOLS = frozenset(
+    {"web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11"}
+)
+
+
+def _web_search_calls(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """One completed ``web_search_call`` output item per web search tool offered: the API bills
+    each call on top of the tokens and reports it only as an output item, not in ``usage``."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    query = body["input"] if isinstance(body["input"], str) else "simulated search"
+    searches = sum(
+        1 for tool in tools if isinstance(tool, dict) and tool.get("type") in _WEB_SEARCH_TOOLS
+    )
+    return [
+        {
+            "id": f"ws_sim{uuid.uuid4().hex}",
+            "type": "web_search_call",
+            "status": "completed",
+            "action": {"type": "search", "query": query[:200]},
+        }
+        for _ in range(searches)
+    ]
+
+
 def _text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
@@ -139,7 +164,7 @@ class OpenAIResponses:
         final = {
             **envelope,
             "status": status,
-            "output": (thought if reasoning else []) + [message],
+            "output": (thought if reasoning else []) + _web_search_calls(body) + [message],
             "error": _FAILURE if failed else None,
             "incomplete_details": {"reason": "max_output_tokens"} if reply.truncated else None,
         }

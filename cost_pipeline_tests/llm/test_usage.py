@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cost_pipeline.llm.pricing import TokenUsage
-from cost_pipeline.llm.usage import from_anthropic, from_openai, total_tokens, usage_details
+from cost_pipeline.llm.usage import (
+    from_anthropic,
+    from_openai,
+    from_openai_response,
+    total_tokens,
+    usage_details,
+)
 
 OPENAI_USAGE = {
     "prompt_tokens": 120,
@@ -167,3 +173,15 @@ def test_openai_total_is_always_prompt_plus_completion(prompt, cached, completio
     tokens = from_openai(usage)
     assert total_tokens(tokens) == prompt + completion
     assert usage_details(tokens)["total"] == prompt + completion
+
+
+@pytest.mark.parametrize("status", ["completed", "failed"])
+def test_responses_web_search_calls_are_counted_from_output_items(status):
+    """As dicts too: a ``parse`` whose SDK parsing failed is priced from the raw JSON body."""
+    search = {"type": "web_search_call", "id": "ws_1", "status": status, "action": {}}
+    response = {
+        "usage": {"input_tokens": 10, "output_tokens": 5},
+        "output": [search, search, {"type": "message", "content": []}],
+    }
+    assert from_openai_response(response) == TokenUsage(input=10, output=5, web_searches=2)
+    assert from_openai_response({**response, "usage": None}) is None

@@ -41,6 +41,7 @@ class TokenUsage:
     input_audio: int = 0  # audio prompt tokens (not in input)
     output_audio: int = 0  # audio completion tokens (not in output)
     web_searches: int = 0  # server-side web searches, billed per search (not tokens)
+    file_searches: int = 0  # built-in file (vector store) searches, billed per call
 
     @property
     def input_tokens(self) -> int:
@@ -62,6 +63,7 @@ class TokenUsage:
             output_reasoning_tokens=self.reasoning,
             output_audio_tokens=self.output_audio,
             web_searches=self.web_searches,
+            storage_searches=self.file_searches,
         )
 
 
@@ -77,6 +79,7 @@ class UsageCost:
     input_audio: Decimal = Decimal(0)
     output_audio: Decimal = Decimal(0)
     web_search: Decimal = Decimal(0)
+    file_search: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
@@ -89,6 +92,7 @@ class UsageCost:
             + self.input_audio
             + self.output_audio
             + self.web_search
+            + self.file_search
         )
 
     def as_cost_details(self) -> dict[str, float]:
@@ -101,6 +105,7 @@ class UsageCost:
             "output_reasoning_tokens": self.reasoning,
             "output_audio_tokens": self.output_audio,
             "web_search": self.web_search,
+            "file_search": self.file_search,
         }
         priced = {key: float(value) for key, value in details.items() if value}
         priced["total"] = float(self.total)
@@ -123,6 +128,7 @@ class ModelRates:
     input_audio: Decimal = Decimal(0)
     output_audio: Decimal = Decimal(0)
     web_search: Decimal = Decimal(0)  # per search
+    file_search: Decimal = Decimal(0)  # per search (genai-prices' storage_searches)
 
     def cost(self, usage: TokenUsage) -> UsageCost:
         return UsageCost(
@@ -135,6 +141,7 @@ class ModelRates:
             input_audio=self.input_audio * usage.input_audio,
             output_audio=self.output_audio * usage.output_audio,
             web_search=self.web_search * usage.web_searches,
+            file_search=self.file_search * usage.file_searches,
         )
 
 
@@ -189,6 +196,7 @@ def model_rates(
         input_audio=per_token(input_tokens=n, input_audio_tokens=n),
         output_audio=per_token(output_tokens=n, output_audio_tokens=n),
         web_search=per_token(web_searches=n),
+        file_search=per_token(storage_searches=n),
     )
 
 

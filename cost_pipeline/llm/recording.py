@@ -41,6 +41,15 @@ def status_message_for(exc: BaseException) -> str:
     return _KEY_LIKE.sub(lambda m: m.group(1) + "-***", text)[:MAX_STATUS_CHARS]
 
 
+def _search_flags(tokens: TokenUsage) -> dict[str, int]:
+    """Metadata counts of the searches billed per call (not tokens), those made only."""
+    counts = {
+        "web_search_requests": tokens.web_searches,
+        "file_search_requests": tokens.file_searches,
+    }
+    return {key: count for key, count in counts.items() if count}
+
+
 class ActiveGeneration:
     """An open generation; exactly one of ``succeed`` / ``fail`` / ``abandon`` ends it."""
 
@@ -92,9 +101,9 @@ class ActiveGeneration:
                     self._spec.provider,
                     model or self._spec.requested_model,
                 )
-        if tokens is not None and tokens.web_searches:
+        if tokens is not None:
             # Searches are billed, not tokens: the count goes beside the usage, its cost in it.
-            flags["web_search_requests"] = tokens.web_searches
+            flags.update(_search_flags(tokens))
         details = usage_details(tokens) if tokens else None
         costs = cost_details(model, tokens, price_context) if tokens else None
         self._end(
@@ -124,8 +133,8 @@ class ActiveGeneration:
         flags: dict[str, Any] = {"stream_incomplete": True}
         if tokens is None:
             flags["usage_missing"] = True
-        elif tokens.web_searches:
-            flags["web_search_requests"] = tokens.web_searches
+        else:
+            flags.update(_search_flags(tokens))
         self._end(
             level="WARNING",
             status="stream closed before the provider finished",

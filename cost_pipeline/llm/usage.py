@@ -90,23 +90,38 @@ def from_openai_responses(usage: Any) -> TokenUsage | None:
     )
 
 
-def web_search_calls(response: Any) -> int:
-    """The Responses API's built-in web search calls: one ``web_search_call`` output item each.
+def _output_items(response: Any, kind: str) -> int:
+    """How many of ``response.output``'s items are of type ``kind``.
 
     Every item counts, whatever its status: neither OpenAI's SDK types nor its pricing say a
-    ``failed`` (or ``incomplete``) search is not billed, and under-counting a billed call is the
-    error this pipeline exists to avoid."""
+    ``failed`` (or ``incomplete``) tool call is not billed, and under-counting a billed call is
+    the error this pipeline exists to avoid."""
     items = _field(response, "output") or []
-    return sum(1 for item in items if _field(item, "type") == "web_search_call")
+    return sum(1 for item in items if _field(item, "type") == kind)
+
+
+def web_search_calls(response: Any) -> int:
+    """The Responses API's built-in web search calls: one ``web_search_call`` output item each."""
+    return _output_items(response, "web_search_call")
+
+
+def file_search_calls(response: Any) -> int:
+    """The Responses API's built-in file search calls: one ``file_search_call`` output item
+    each (genai-prices prices them as ``storage_searches``)."""
+    return _output_items(response, "file_search_call")
 
 
 def from_openai_response(response: Any) -> TokenUsage | None:
-    """A whole Responses API response -> its tokens plus its web searches, billed per call on
-    top of the tokens; they are counted from ``output``, not reported in ``usage``."""
+    """A whole Responses API response -> its tokens plus its web and file searches, billed per
+    call on top of the tokens; they are counted from ``output``, not reported in ``usage``."""
     tokens = from_openai_responses(_field(response, "usage"))
     if tokens is None:
         return None
-    return replace(tokens, web_searches=web_search_calls(response))
+    return replace(
+        tokens,
+        web_searches=web_search_calls(response),
+        file_searches=file_search_calls(response),
+    )
 
 
 def from_anthropic(usage: Any) -> TokenUsage | None:

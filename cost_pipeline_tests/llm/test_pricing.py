@@ -21,6 +21,8 @@ usages = st.builds(
     cache_write_1h=token_counts,
     output=token_counts,
     reasoning=token_counts,
+    web_searches=st.integers(min_value=0, max_value=20),
+    file_searches=st.integers(min_value=0, max_value=20),
 )
 
 
@@ -62,3 +64,13 @@ def test_cost_details_always_carry_a_total() -> None:
     assert priced is not None
     details = priced.as_cost_details()
     assert details["total"] == pytest.approx(details["input"] + details["output"])
+
+
+def test_file_searches_are_priced_as_genai_prices_storage_searches() -> None:
+    usage = TokenUsage(input=100, output=10, file_searches=3)
+    priced = price_usage("gpt-4.1", usage)
+    assert priced is not None
+    searches = calc_price(TokenUsage(file_searches=3).as_genai_usage(), model_ref="gpt-4.1")
+    assert priced.file_search == searches.total_price > 0
+    assert priced.as_cost_details()["file_search"] == float(searches.total_price)
+    assert priced.total == library_total("gpt-4.1", usage)

@@ -185,3 +185,16 @@ def test_responses_web_search_calls_are_counted_from_output_items(status):
     }
     assert from_openai_response(response) == TokenUsage(input=10, output=5, web_searches=2)
     assert from_openai_response({**response, "usage": None}) is None
+
+
+@pytest.mark.parametrize("status", ["completed", "failed"])
+def test_responses_file_search_calls_are_counted_from_output_items(status):
+    search = {"type": "file_search_call", "id": "fs_1", "status": status, "queries": ["q"]}
+    web = {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {}}
+    response = {
+        "usage": {"input_tokens": 10, "output_tokens": 5},
+        "output": [search, web, search, search, {"type": "message", "content": []}],
+    }
+    assert from_openai_response(response) == TokenUsage(
+        input=10, output=5, web_searches=1, file_searches=3
+    )

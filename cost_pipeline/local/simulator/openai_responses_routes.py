@@ -98,23 +98,36 @@ _WEB_SEARCH_TOOLS = frozenset(
 )
 
 
-def _web_search_calls(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """One completed ``web_search_call`` output item per web search tool offered: the API bills
-    each call on top of the tokens and reports it only as an output item, not in ``usage``."""
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
-    query = body["input"] if isinstance(body["input"], str) else "simulated search"
-    searches = sum(
-        1 for tool in tools if isinstance(tool, dict) and tool.get("type") in _WEB_SEARCH_TOOLS
-    )
-    return [
-        {
+def _search_call(tool_type: Any, query: str) -> dict[str, Any] | None:
+    """The completed output item of one call of a built-in search tool (None: not one): a
+    ``web_search_call`` (``ResponseFunctionWebSearch``) or a ``file_search_call``
+    (``ResponseFileSearchToolCall``)."""
+    if tool_type in _WEB_SEARCH_TOOLS:
+        return {
             "id": f"ws_sim{uuid.uuid4().hex}",
             "type": "web_search_call",
             "status": "completed",
-            "action": {"type": "search", "query": query[:200]},
+            "action": {"type": "search", "query": query},
         }
-        for _ in range(searches)
-    ]
+    if tool_type == "file_search":
+        return {
+            "id": f"fs_sim{uuid.uuid4().hex}",
+            "type": "file_search_call",
+            "status": "completed",
+            "queries": [query],
+            "results": None,
+        }
+    return None
+
+
+def _search_calls(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """One completed search call output item per built-in web or file search tool offered, in
+    the tools' order: the API bills each call on top of the tokens and reports it only as an
+    output item, not in ``usage``."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    query = body["input"][:200] if isinstance(body["input"], str) else "simulated search"
+    calls = (_search_call(tool.get("type"), query) for tool in tools if isinstance(tool, dict))
+    return [call for call in calls if call is not None]
 
 
 def _text_part(text: str) -> dict[str, Any]:
@@ -164,7 +177,7 @@ class OpenAIResponses:
         final = {
             **envelope,
             "status": status,
-            "output": (thought if reasoning else []) + _web_search_calls(body) + [message],
+            "output": (thought if reasoning else []) + _search_calls(body) + [message],
             "error": _FAILURE if failed else None,
             "incomplete_details": {"reason": "max_output_tokens"} if reply.truncated else None,
         }

@@ -72,6 +72,16 @@ def expected_chat_usage(usage: Any) -> dict[str, int]:
     )
 
 
+# The keys of a reasoning model's usage that read from the cache: every class has tokens.
+CACHED_REASONING_KEYS = {
+    "input",
+    "input_cached_tokens",
+    "output",
+    "output_reasoning_tokens",
+    "total",
+}
+
+
 def canonical_usage(
     input_tokens: int, cached: int, output_tokens: int, reasoning: int, total: int
 ) -> dict[str, int]:

@@ -20,6 +20,7 @@ from cost_pipeline.llm.openai_client import OPENAI_CALLS
 from cost_pipeline.llm.recorded_create import RecordedCreate
 from cost_pipeline_tests.llm.conftest import READ_FIELDS, business_metadata, read_generation
 from cost_pipeline_tests.llm.responses_calls import (
+    CACHED_REASONING_KEYS,
     expected_chat_usage,
     expected_usage,
     instrumented_openai,
@@ -102,13 +103,7 @@ def test_parse_is_recorded_like_create(server, langfuse, recorded, api, is_async
     generation = read_generation(server, langfuse, recorded[1], f"{READ_FIELDS},io")
     expected = expected_chat_usage if api == "chat" else expected_usage
     assert generation["usageDetails"] == expected(result.usage)
-    assert set(generation["usageDetails"]) == {
-        "input",
-        "input_cached_tokens",
-        "output",
-        "output_reasoning_tokens",
-        "total",
-    }
+    assert set(generation["usageDetails"]) == CACHED_REASONING_KEYS
     assert generation["costDetails"]["total"] > generation["costDetails"]["input_cached_tokens"] > 0
     assert generation["model"] == result.model == "o4-mini-2025-04-16"
     assert generation["name"] == (

@@ -12,6 +12,7 @@ from cost_pipeline.llm import instrument, track
 from cost_pipeline.llm.pricing import TokenUsage, price_usage
 from cost_pipeline_tests.llm.conftest import READ_FIELDS, business_metadata, read_generation
 from cost_pipeline_tests.llm.responses_calls import (
+    CACHED_REASONING_KEYS,
     MODES,
     expected_usage,
     instrumented_openai,
@@ -105,13 +106,7 @@ def test_cached_and_reasoning_tokens_are_split_out(server, langfuse, recorded, m
     assert usage.output_tokens_details.reasoning_tokens > 0
     generation = read_generation(server, langfuse, recorded[1])
     assert generation["usageDetails"] == expected_usage(usage)
-    assert set(generation["usageDetails"]) == {
-        "input",
-        "input_cached_tokens",
-        "output",
-        "output_reasoning_tokens",
-        "total",
-    }
+    assert set(generation["usageDetails"]) == CACHED_REASONING_KEYS
     assert sum(v for k, v in generation["usageDetails"].items() if k != "total") == (
         usage.total_tokens
     )

@@ -9,6 +9,8 @@ import openai
 import pytest
 from openai.types.responses import ResponseFileSearchToolCall
 
+from cost_pipeline_tests.local.simulator.output_items import output_item_events
+
 # One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("simulator_openai_responses_file_search")
 
@@ -51,12 +53,7 @@ def test_a_file_search_streams_as_an_output_item_added_and_done(client):
             model="gpt-4o-mini", input=QUESTION, tools=[FILE_SEARCH], stream=True
         )
     )
-    items = [
-        (event.type, event.output_index, event.item.type)
-        for event in events
-        if event.type.startswith("response.output_item.")
-    ]
-    assert items == [
+    assert output_item_events(events) == [
         ("response.output_item.added", 0, "file_search_call"),
         ("response.output_item.done", 0, "file_search_call"),
         ("response.output_item.added", 1, "message"),

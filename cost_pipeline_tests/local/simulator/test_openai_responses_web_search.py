@@ -8,6 +8,8 @@ import openai
 import pytest
 from openai.types.responses import ResponseFunctionWebSearch
 
+from cost_pipeline_tests.local.simulator.output_items import output_item_events
+
 # One worker runs the whole module, so its module-scoped server starts once.
 pytestmark = pytest.mark.xdist_group("simulator_openai_responses_web_search")
 
@@ -45,12 +47,7 @@ def test_searches_stream_as_output_items_added_and_done(client):
     events = list(
         client.responses.create(model="gpt-4o-mini", input=QUESTION, tools=BOTH, stream=True)
     )
-    items = [
-        (event.type, event.output_index, event.item.type)
-        for event in events
-        if event.type.startswith("response.output_item.")
-    ]
-    assert items == [
+    assert output_item_events(events) == [
         ("response.output_item.added", 0, "web_search_call"),
         ("response.output_item.done", 0, "web_search_call"),
         ("response.output_item.added", 1, "web_search_call"),
